@@ -1,0 +1,109 @@
+"""libcst backend: Python (.py, .pyi).
+
+A Python rule is a libcst ``BatchableCSTVisitor`` (Fixit's shape): write
+``visit_Call(self, node)`` and friends and call ``self.report(node, message,
+replacement=new_node)``. Declare extra metadata in ``METADATA_DEPENDENCIES``
+(``QualifiedNameProvider``, ``ScopeProvider``, ...); all Python rules of a file
+run in ONE batched traversal of one parsed module, and libcst computes only the
+metadata that the active rules declared.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar, Iterable
+
+import libcst as cst
+from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, QualifiedNameProvider
+
+from ..context import FileContext
+from ..model import Fix
+from ..rule import Rule
+
+
+class PythonRule(Rule, cst.BatchableCSTVisitor):
+    METADATA_DEPENDENCIES: ClassVar[tuple] = (ByteSpanPositionProvider,)
+    languages: ClassVar[tuple[str, ...]] = ("python",)
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        Rule.__init__(self, options)
+        cst.BatchableCSTVisitor.__init__(self)
+        self._crashed = False
+        self._on_crash: Callable[[Rule, Exception], None] | None = None
+
+    @classmethod
+    def backend(cls) -> str:
+        return "libcst"
+
+    def byte_range(self, node: Any) -> tuple[int, int]:
+        if isinstance(node, cst.CSTNode):
+            span = self.get_metadata(ByteSpanPositionProvider, node)
+            return span.start, span.start + span.length
+        return super().byte_range(node)
+
+    def report(self, node: Any, message: str, *, fix: Fix | None = None,
+               replacement: cst.CSTNode | None = None, applicability: str = "safe",
+               related: Iterable[tuple[Any, str]] = (), end: Any = None) -> None:
+        """As ``Rule.report``; ``replacement`` is a libcst node that replaces
+        ``node`` (turned into a text edit with the module's formatting)."""
+        if replacement is not None and fix is None:
+            code = self.ctx.tree.code_for_node(replacement)
+            fix = self.fix(f"Replace with `{_short(code)}`", self.edit(node, code),
+                           applicability=applicability)
+        super().report(node, message, fix=fix, related=related, end=end)
+
+    # ---- helpers for rule authors ----
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Fully qualified names ``node`` may refer to (needs QualifiedNameProvider)."""
+        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+
+    def get_visitors(self):
+        # Guard each visitor so one crashing rule cannot abort the shared traversal.
+        def guard(fn):
+            def run(node):
+                if self._crashed:
+                    return None
+                try:
+                    return fn(node)
+                except Exception as e:
+                    self._crashed = True
+                    if self._on_crash:
+                        self._on_crash(self, e)
+                    return None
+            return run
+
+        return {name: guard(fn) for name, fn in super().get_visitors().items()}
+
+
+def _short(code: str, n: int = 60) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= n else code[: n - 1] + "…"
+
+
+def parse(ctx: FileContext) -> cst.Module:
+    module = cst.parse_module(ctx.source.text)
+    ctx.tree = module
+    return module
+
+
+def syntax_error_position(ctx: FileContext, e: cst.ParserSyntaxError) -> tuple[int, int]:
+    """Byte range for a libcst parse error (raw_line is 1-based, raw_column 0-based code points)."""
+    starts = ctx.source.line_starts
+    line0 = min(max(e.raw_line - 1, 0), len(starts) - 1)
+    start = ctx.source.byte_of_codepoint(line0, max(e.raw_column, 0))
+    return start, start
+
+
+def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
+    rules = list(rules)
+    if not rules:
+        return
+    for r in rules:
+        r.ctx = ctx
+        r._crashed = False
+        r._on_crash = on_crash
+    try:
+        MetadataWrapper(ctx.tree, unsafe_skip_copy=True).visit_batched(rules)
+    except Exception as e:  # metadata resolution itself failed: blame every rule of the batch
+        for r in rules:
+            if not r._crashed:
+                on_crash(r, e)

@@ -1,0 +1,213 @@
+"""The ``cnlint`` command line.
+
+Exit codes follow ruff: 0 no findings, 1 findings, 2 usage, configuration or
+internal error (a rule that crashed or failed to load).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from . import __version__
+from .config import ConfigError, load_config
+from .runner import load, run
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def _split(values) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _fail(message: str) -> None:
+    click.echo(click.style("cnlint: error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _load_config(config: str | None, paths) -> object:
+    try:
+        return load_config(config, paths[0] if paths else ".")
+    except ConfigError as e:
+        _fail(str(e))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cnlint")
+def main() -> None:
+    """cnlint: lint cloud-native Go, TypeScript/JavaScript and Python code."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to this file instead of stdout.")
+@click.option("--select", multiple=True, metavar="IDS",
+              help="Rules to run (ids, id prefixes or pack names, comma-separated); replaces the config's select.")
+@click.option("--extend-select", multiple=True, metavar="IDS", help="Rules to run in addition to the selected ones.")
+@click.option("--ignore", multiple=True, metavar="IDS", help="Rules not to run (added to the config's ignore).")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False),
+              help="Config file (cnlint.toml or pyproject.toml); default: found by walking up from PATHS.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Worker processes (default: all cores; 1 runs in-process).")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no source lines or summary when clean.")
+@click.option("--statistics", is_flag=True, help="Also print the number of findings per rule.")
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply `exclude` to files named on the command line too (for pre-commit).")
+@click.option("--include-suppressed", is_flag=True, help="Also report suppressed findings (json, sarif).")
+def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
+          force_exclude, include_suppressed):
+    """Lint PATHS (files or directories; default: the current directory)."""
+    paths = list(paths) or ["."]
+    cfg = _load_config(config, paths)
+    try:
+        registry, selection = load(cfg, select=_split(select) or None, extend_select=_split(extend_select),
+                                   ignore=_split(ignore))
+    except ConfigError as e:
+        _fail(str(e))
+    result = run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude)
+
+    from .reporters import text
+
+    if fmt == "text":
+        report = text.render(result, show_source=not quiet, statistics=statistics, quiet=quiet)
+    elif fmt == "json":
+        from .reporters import json_format
+
+        report = json_format.render(result, include_suppressed=include_suppressed)
+    else:
+        _fail(f"--format {fmt} is not available in this build")
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(click.unstyle(report))
+    else:
+        click.echo(report, nl=False)
+    err = text.render_notices(result)
+    if err:
+        click.echo(err, err=True, nl=False)
+
+    if result.has_errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+@main.command("rules")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="List rules that are off by default too.")
+def rules_cmd(config, fmt, show_all):
+    """List the available rules, grouped by pack."""
+    cfg = _load_config(config, ["."])
+    try:
+        registry, selection = load(cfg)
+    except ConfigError as e:
+        _fail(str(e))
+    enabled = set(selection.enabled)
+    rows = []
+    for rid, info in sorted(registry.rules.items(), key=lambda kv: (kv[1].meta.pack(), kv[0])):
+        m = info.meta
+        rows.append({"id": rid, "name": m.name, "pack": m.pack(), "languages": list(info.languages),
+                     "severity": selection.severities[rid].value, "fixable": info.fixable,
+                     "enabled": rid in enabled, "precision": m.precision, "summary": m.summary,
+                     "origin": info.origin})
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    pack = None
+    for r in rows:
+        if r["pack"] != pack:
+            pack = r["pack"]
+            click.echo(click.style(f"\n{pack}", bold=True))
+        langs = ",".join("ts" if x == "typescript" else "js" if x == "javascript" else x for x in r["languages"])
+        if len(r["languages"]) == 5:
+            langs = "all"
+        mark = " " if r["enabled"] else "-"
+        click.echo(f" {mark}{r['id']:<8} {r['name']:<34} {langs:<22} {r['severity']:<8} "
+                   f"{r['fixable'] or '':<10} {r['summary']}")
+    click.echo("\n('-': not enabled by the current configuration)")
+    for n in registry.notices:
+        click.echo(f"cnlint: {n.kind.value}: {n.path}: {n.message}", err=True)
+
+
+@main.command()
+@click.argument("rule_id")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
+def explain(rule_id, config):
+    """Show the help page of RULE_ID (an id like SEC001 or a name like tls-verification-disabled)."""
+    cfg = _load_config(config, ["."])
+    from .loader import load_rules
+
+    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)
+    info = registry.rules.get(rule_id.upper()) or next(
+        (i for i in registry.rules.values() if i.meta.name == rule_id), None)
+    if info is None:
+        from .config import did_you_mean
+
+        names = list(registry.rules) + [i.meta.name for i in registry.rules.values()]
+        _fail(f"unknown rule {rule_id!r}{did_you_mean(rule_id, names)}")
+    m = info.meta
+    click.echo(f"# {m.id} {m.name}\n")
+    click.echo(f"{m.summary}\n")
+    click.echo(f"- Pack: {m.pack()}\n- Languages: {', '.join(info.languages)}\n- Default severity: {m.severity}"
+               f"\n- Precision: {m.precision}\n- Tags: {', '.join(m.tags) or '-'}"
+               + (f"\n- Security severity: {m.security_severity}" if m.security_severity is not None else "")
+               + f"\n- Fix: {info.fixable or 'none'}\n")
+    if m.options:
+        click.echo("## Options")
+        for name, opt in m.options.items():
+            click.echo(f"- `{name}` (default `{opt.default!r}`): {opt.description}")
+        click.echo("")
+    click.echo(m.help.rstrip())
+
+
+@main.command("test-rules")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
+@click.option("--rule", "only", multiple=True, help="Only these rule ids.")
+def test_rules(path, config, only):
+    """Run rule fixtures: PATH holds one folder per rule id (default: the built-in fixtures)."""
+    from .loader import load_rules
+    from .testing import builtin_fixtures_dir, run_fixtures
+
+    cfg = _load_config(config, [path or "."])
+    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)
+    for n in registry.notices:
+        click.echo(f"cnlint: error: {n.path}: {n.message}", err=True)
+    reports = run_fixtures(path or builtin_fixtures_dir(), registry, only=set(_split(only)) or None)
+    failed = 0
+    for rep in reports:
+        status = click.style("ok", fg="green") if rep.ok else click.style("FAIL", fg="red", bold=True)
+        click.echo(f"{rep.rule_id:<8} {status}  {rep.files} files, {rep.expected} expected findings, "
+                   f"{rep.trap_files} trap files")
+        for m in rep.mismatches or []:
+            click.echo(f"    {m}")
+        failed += not rep.ok
+    click.echo(f"{len(reports) - failed} passed, {failed} failed")
+    sys.exit(EXIT_ERROR if registry.notices else EXIT_FINDINGS if failed or not reports else EXIT_CLEAN)
+
+
+@main.command("config")
+@click.argument("path", required=False, default=".", type=click.Path(exists=True))
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file to resolve.")
+def config_cmd(path, config):
+    """Print the configuration that applies to PATH, fully resolved."""
+    cfg = _load_config(config, [path])
+    try:
+        registry, selection = load(cfg)
+    except ConfigError as e:
+        _fail(str(e))
+    doc = cfg.describe()
+    doc["enabled-rules"] = selection.enabled
+    doc["severity"] = {k: v.value for k, v in sorted(selection.severities.items())}
+    click.echo(json.dumps(doc, indent=2, default=str))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

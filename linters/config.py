@@ -1,0 +1,193 @@
+"""Configuration: ``cnlint.toml`` or ``[tool.cnlint]`` in ``pyproject.toml``.
+
+Found by walking up from the first linted path; ``--config`` names one
+explicitly. Paths inside the file (``rule-paths``, ``exclude``,
+``per-file-ignores``) are relative to the file's directory. Every key, rule id
+and option is validated; mistakes are errors with a did-you-mean, never ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .model import Severity
+
+CONFIG_FILES = ("cnlint.toml", ".cnlint.toml", "pyproject.toml")
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", ".cnlint_cache", "node_modules", "vendor", "testdata",
+    "dist", "build", "site-packages", "__pypackages__",
+)
+
+
+class ConfigError(Exception):
+    """A mistake in configuration or on the command line (exit code 2)."""
+
+
+def did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass
+class Config:
+    select: list[str] | None = None  # None: every rule enabled by default
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    extend_exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    rule_paths: list[str] = field(default_factory=list)
+    plugins: list[str] | None = None  # None: every installed plugin
+    respect_gitignore: bool = True
+    max_file_size: int = 2_000_000
+    jobs: int = 0  # 0: all cores
+    # Where the config came from; relative paths in it resolve against ``root``.
+    path: str | None = None
+    root: str = "."
+
+    @property
+    def excludes(self) -> list[str]:
+        return self.exclude + self.extend_exclude
+
+    def describe(self) -> dict[str, Any]:
+        """The resolved configuration, for ``cnlint config``."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            out[f.name.replace("_", "-")] = getattr(self, f.name)
+        return out
+
+
+_KEYS = {f.name.replace("_", "-"): f for f in fields(Config) if f.name not in ("path", "root")}
+_LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "rule-paths", "plugins"}
+
+
+def find_config(start: str) -> str | None:
+    """The nearest config file at or above ``start`` (a file or directory)."""
+    d = os.path.abspath(start)
+    if not os.path.isdir(d):
+        d = os.path.dirname(d)
+    while True:
+        for name in CONFIG_FILES:
+            p = os.path.join(d, name)
+            if os.path.isfile(p):
+                if name != "pyproject.toml" or _has_tool_section(p):
+                    return p
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def _has_tool_section(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return "cnlint" in tomllib.load(f).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def load_config(path: str | None, start: str = ".") -> Config:
+    path = path or find_config(start)
+    if path is None:
+        return Config(root=os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or "."))
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    table = doc.get("tool", {}).get("cnlint", {}) if os.path.basename(path) == "pyproject.toml" else doc
+    return parse_table(table, path)
+
+
+def parse_table(table: dict[str, Any], path: str) -> Config:
+    cfg = Config(path=os.path.abspath(path), root=os.path.dirname(os.path.abspath(path)))
+    where = os.path.basename(path) + (" [tool.cnlint]" if path.endswith("pyproject.toml") else "")
+    for key, value in table.items():
+        if key not in _KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key, _KEYS)}")
+        expect = _KEYS[key]
+        if key in _LIST_KEYS:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
+        elif key in ("severity",):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: severity must be a table of rule -> level")
+            for rid, level in value.items():
+                if level not in {s.value for s in Severity}:
+                    raise ConfigError(f"{where}: severity.{rid} = {level!r}: use error, warning or note"
+                                      f"{did_you_mean(str(level), [s.value for s in Severity])}")
+        elif key == "options":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ConfigError(f"{where}: options must be a table of tables ([tool.cnlint.options.ID])")
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict) or not all(
+                    isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()):
+                raise ConfigError(f"{where}: per-file-ignores must map globs to lists of rule ids")
+        elif key in ("respect-gitignore",):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be true or false")
+        elif key in ("max-file-size", "jobs"):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{where}: {key} must be a non-negative integer")
+        setattr(cfg, expect.name, value)
+    return cfg
+
+
+def validate_rules(cfg: Config, rule_ids, packs, options_of) -> None:
+    """Check rule selectors, severities and options against the loaded rules.
+
+    ``options_of(id)`` returns the rule's ``{name: Option}``.
+    """
+    ids = set(rule_ids)
+    known = ids | set(packs) | {"ALL"}
+
+    def check_selector(sel: str, key: str) -> None:
+        if sel in known or any(i.startswith(sel) for i in ids):
+            return
+        raise ConfigError(f"{key}: unknown rule or selector {sel!r}{did_you_mean(sel, known)}")
+
+    for key in ("select", "extend_select", "ignore"):
+        for sel in getattr(cfg, key) or []:
+            check_selector(sel, key.replace("_", "-"))
+    for sel in cfg.severity:
+        check_selector(sel, "severity")
+    for globs, sels in cfg.per_file_ignores.items():
+        for sel in sels:
+            check_selector(sel, f"per-file-ignores[{globs!r}]")
+    for rid, opts in cfg.options.items():
+        if rid not in ids:
+            raise ConfigError(f"options: unknown rule {rid!r}{did_you_mean(rid, ids)}")
+        declared = options_of(rid)
+        for name, value in opts.items():
+            if name not in declared:
+                hint = did_you_mean(name, declared) or (
+                    f" ({rid} has options: {', '.join(sorted(declared))})" if declared else f" ({rid} has no options)")
+                raise ConfigError(f"options.{rid}: unknown option {name!r}{hint}")
+            try:
+                opts[name] = declared[name].coerce(value, f"options.{rid}.{name}")
+            except ValueError as e:
+                raise ConfigError(str(e)) from e
+
+
+def matches(selector: str, rule_id: str, pack: str) -> bool:
+    return selector == "ALL" or selector == pack or rule_id.startswith(selector)
+
+
+def specificity(selector: str) -> int:
+    """Longer selectors are more specific; ALL and pack names least of all."""
+    return 0 if selector == "ALL" or not selector[:1].isupper() else len(selector)

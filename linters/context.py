@@ -1,0 +1,60 @@
+"""FileContext: what every rule sees of the file it checks."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from .model import Finding, Fix, Location, Severity, Span
+from .project import Project, project_for
+from .source import SourceFile
+
+if TYPE_CHECKING:
+    from .rule import Rule
+
+
+class FileContext:
+    """One file, parsed once, shared by all rules of its language."""
+
+    def __init__(self, path: str, language: str, source: SourceFile,
+                 severities: dict[str, Severity]):
+        self.path = path
+        self.language = language
+        self.source = source
+        self.tree: Any = None  # tree_sitter.Tree or libcst.Module
+        self.findings: list[Finding] = []
+        self._severities = severities
+
+    @property
+    def project(self) -> Project:
+        return project_for(os.path.dirname(os.path.abspath(self.path)))
+
+    @property
+    def is_test_file(self) -> bool:
+        """Test code by the ecosystems' naming habits (rules may stay quiet there)."""
+        base = os.path.basename(self.path)
+        parts = self.path.replace("\\", "/").split("/")
+        return (
+            base.endswith("_test.go")
+            or base.startswith("test_") and base.endswith(".py")
+            or base.endswith("_test.py")
+            or any(t in base for t in (".test.", ".spec."))
+            or any(p in ("tests", "test", "__tests__", "testdata") for p in parts[:-1])
+        )
+
+    def add(self, rule: Rule, span: Span, message: str, fix: Fix | None,
+            related: tuple[Location, ...] = ()) -> None:
+        src = self.source
+        line_text = src.line_text(span.start_line - 1)
+        self.findings.append(Finding(
+            path=self.path,
+            span=span,
+            rule_id=rule.id,
+            message=message,
+            severity=self._severities.get(rule.id, Severity(rule.severity)),
+            rule_name=rule.name,
+            fix=fix,
+            related=related,
+            snippet=src.snippet(span.start_byte, span.end_byte),
+            line_text=line_text,
+        ))

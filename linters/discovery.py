@@ -1,0 +1,172 @@
+"""Which files a run lints.
+
+Directories are walked in sorted order, pruning excluded directories early and
+honouring every ``.gitignore`` on the way (and those above the starting
+directory up to the repository root, and ``.git/info/exclude``). A file named
+explicitly is always linted unless ``force_exclude`` is set, as pre-commit
+passes file names.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pathspec
+
+from . import languages
+
+GITIGNORE = ".gitignore"
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str  # display path, "/"-separated
+    language: str
+
+
+def _display(abs_path: str, cwd: str) -> str:
+    rel = os.path.relpath(abs_path, cwd)
+    if rel.startswith(".."):
+        rel = abs_path
+    return rel.replace(os.sep, "/")
+
+
+def _load_ignore(path: str) -> pathspec.PathSpec | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    return spec if len(spec) else None
+
+
+class _Ignores:
+    """The stack of .gitignore files that apply at one directory."""
+
+    def __init__(self, specs: tuple[tuple[str, pathspec.PathSpec], ...] = ()):
+        self.specs = specs
+
+    def child(self, directory: str) -> "_Ignores":
+        spec = _load_ignore(os.path.join(directory, GITIGNORE))
+        return _Ignores(self.specs + ((directory, spec),)) if spec else self
+
+    def ignored(self, abs_path: str, is_dir: bool) -> bool:
+        verdict = False
+        for base, spec in self.specs:
+            rel = os.path.relpath(abs_path, base).replace(os.sep, "/")
+            if rel.startswith(".."):
+                continue
+            res = spec.check_file(rel + "/" if is_dir else rel)
+            if res.include is not None:  # later (deeper) files override earlier ones
+                verdict = res.include
+        return verdict
+
+
+def _ancestors_ignores(directory: str) -> _Ignores:
+    """Ignore files from the repository root down to ``directory`` (exclusive)."""
+    chain = []
+    d = os.path.dirname(directory)
+    while True:
+        chain.append(d)
+        if os.path.isdir(os.path.join(d, ".git")):
+            break
+        parent = os.path.dirname(d)
+        if parent == d:
+            chain = []  # not in a repository: ignore files above us do not apply
+            break
+        d = parent
+    ig = _Ignores()
+    if chain:
+        spec = _load_ignore(os.path.join(chain[-1], ".git", "info", "exclude"))
+        if spec:
+            ig = _Ignores(((chain[-1], spec),))
+    for d in reversed(chain):
+        ig = ig.child(d)
+    return ig
+
+
+class Excluder:
+    """``exclude`` globs (gitignore syntax) relative to the config's root."""
+
+    def __init__(self, patterns, root: str):
+        self.root = os.path.abspath(root)
+        self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+
+    def excluded(self, abs_path: str, is_dir: bool = False) -> bool:
+        rel = os.path.relpath(abs_path, self.root).replace(os.sep, "/")
+        if rel.startswith(".."):
+            # outside the config root: match on the path's own parts
+            rel = abs_path.lstrip("/").replace(os.sep, "/")
+        return self.spec.match_file(rel + "/" if is_dir else rel)
+
+
+def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
+             force_exclude: bool = False, cwd: str | None = None):
+    """Yield ``Target``s for ``paths``, then the problems as ``(path, message)``.
+
+    Returns ``(targets, problems)``; ``problems`` holds unreadable directories.
+    """
+    cwd = cwd or os.getcwd()
+    targets: list[Target] = []
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def add(abs_path: str, explicit: bool) -> None:
+        if abs_path in seen:
+            return
+        lang = languages.detect(abs_path)
+        if lang is None and "." not in os.path.basename(abs_path):
+            lang = languages.detect(abs_path, _head(abs_path))
+        if lang is None:
+            if explicit:
+                problems.append((_display(abs_path, cwd), "not a Go, TypeScript, JavaScript or Python file"))
+            return
+        seen.add(abs_path)
+        targets.append(Target(_display(abs_path, cwd), lang))
+
+    for raw in paths:
+        abs_path = os.path.abspath(os.path.join(cwd, raw))
+        if os.path.isfile(abs_path):
+            if force_exclude and excluder.excluded(abs_path):
+                continue
+            add(abs_path, explicit=True)
+            continue
+        if not os.path.isdir(abs_path):
+            problems.append((raw, "no such file or directory"))
+            continue
+        ignores = _ancestors_ignores(abs_path) if respect_gitignore else _Ignores()
+
+        def walk(directory: str, ig: _Ignores) -> None:
+            if respect_gitignore:
+                ig = ig.child(directory)
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError as e:
+                problems.append((_display(directory, cwd), f"cannot read directory: {e.strerror}"))
+                return
+            for entry in entries:
+                full = entry.path
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    continue
+                if excluder.excluded(full, is_dir) or (respect_gitignore and ig.ignored(full, is_dir)):
+                    continue
+                if is_dir:
+                    if not entry.is_symlink():
+                        walk(full, ig)
+                elif entry.is_file():
+                    add(full, explicit=False)
+
+        walk(abs_path, ignores)
+    return targets, problems
+
+
+def _head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(128)
+    except OSError:
+        return b""

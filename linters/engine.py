@@ -1,0 +1,237 @@
+"""Checking one file: read, prefilter, parse once, run every rule, suppress.
+
+An ``Engine`` is built once per process (rules instantiated with their
+options, queries compiled lazily once) and then checks files one by one.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field, replace
+
+import pathspec
+
+from . import languages
+from .backends import python as py_backend
+from .backends import treesitter as ts_backend
+from .config import Config, matches, specificity
+from .context import FileContext
+from .loader import Registry
+from .model import FileResult, Finding, Notice, NoticeKind, Severity
+from .rule import Rule
+from .source import SourceFile
+from . import suppressions
+
+SYNTAX_ERROR = "CN001"
+UNUSED_SUPPRESSION = "CN002"
+_BINARY_SNIFF = 8192
+
+
+@dataclass
+class Selection:
+    """Which rules run and how severe they are, resolved from config + CLI."""
+
+    enabled: list[str]
+    severities: dict[str, Severity]
+    options: dict[str, dict]
+    per_file_ignores: list[tuple[pathspec.PathSpec, tuple[str, ...]]] = field(default_factory=list)
+
+
+def resolve_selection(cfg: Config, registry: Registry, *, select=None, extend_select=(),
+                      ignore=()) -> Selection:
+    select = select if select is not None else cfg.select
+    ignore = list(cfg.ignore) + list(ignore)
+    extra = list(cfg.extend_select) + list(extend_select)
+    enabled = []
+    for rid, info in sorted(registry.rules.items()):
+        pack = info.meta.pack()
+        chosen = [s for s in (select or []) + extra if matches(s, rid, pack)]
+        if select is None and not chosen:
+            on = info.meta.enabled_by_default
+            best_on = 0
+        else:
+            on = bool(chosen)
+            best_on = max((specificity(s) for s in chosen), default=-1)
+        dropped = [s for s in ignore if matches(s, rid, pack)]
+        # ruff's rule: the more specific selector wins; on a tie, ignore wins
+        if on and dropped and max(specificity(s) for s in dropped) >= best_on:
+            on = False
+        if on:
+            enabled.append(rid)
+    severities = {}
+    for rid, info in registry.rules.items():
+        best = None
+        for sel, level in cfg.severity.items():
+            if matches(sel, rid, info.meta.pack()) and (best is None or specificity(sel) >= best[0]):
+                best = (specificity(sel), level)
+        severities[rid] = Severity(best[1] if best else info.meta.severity)
+    pfi = [(pathspec.GitIgnoreSpec.from_lines([glob]), tuple(ids)) for glob, ids in cfg.per_file_ignores.items()]
+    return Selection(enabled, severities, dict(cfg.options), pfi)
+
+
+class Engine:
+    def __init__(self, cfg: Config, registry: Registry, selection: Selection, *,
+                 cwd: str | None = None):
+        self.cfg = cfg
+        self.registry = registry
+        self.selection = selection
+        self.cwd = cwd or os.getcwd()
+        self.enabled = set(selection.enabled)
+        # language -> rule instances (one instance per class per process)
+        self.rules: dict[str, list[Rule]] = {lang: [] for lang in languages.ALL}
+        instances: dict[type, Rule] = {}
+        for rid in selection.enabled:
+            info = registry.rules[rid]
+            for lang, cls in info.impls.items():
+                if cls.backend() == "engine":
+                    continue
+                if cls not in instances:
+                    instances[cls] = cls(selection.options.get(rid, {}))
+                self.rules[lang].append(instances[cls])
+        self._prefilter = {lang: [(r, tuple(w.encode() for w in r.requires)) for r in rs]
+                           for lang, rs in self.rules.items()}
+
+    # ---- one file ----
+    def check(self, path: str, language: str, data: bytes | None = None) -> FileResult:
+        """Check one file; ``data`` is the unsaved text (editor), else the file is read."""
+        result = FileResult(path)
+        if data is None:
+            try:
+                with open(os.path.join(self.cwd, path), "rb") as f:
+                    data = f.read(self.cfg.max_file_size + 1)
+            except OSError as e:
+                result.notices.append(Notice(NoticeKind.SKIPPED, path, f"cannot read: {e.strerror}"))
+                return result
+        if len(data) > self.cfg.max_file_size:
+            result.notices.append(Notice(NoticeKind.SKIPPED, path,
+                                         f"larger than max-file-size ({self.cfg.max_file_size} bytes)"))
+            return result
+        if b"\0" in data[:_BINARY_SNIFF]:
+            result.notices.append(Notice(NoticeKind.SKIPPED, path, "binary file"))
+            return result
+        try:
+            source = SourceFile(path, data)
+            source.text  # noqa: B018 - decode now to reject bad encodings early
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            result.notices.append(Notice(NoticeKind.SKIPPED, path,
+                                         f"not valid UTF-8 (line {line}, byte offset {e.start})"))
+            return result
+
+        active = self._active_rules(language, data)
+        want_unused = UNUSED_SUPPRESSION in self.enabled and suppressions.MARKER in data
+        if not active and not want_unused and SYNTAX_ERROR not in self.enabled:
+            return result  # prefilter: no rule can match, so do not even parse
+
+        ctx = FileContext(path, language, source, self.selection.severities)
+        result.parsed = True
+
+        def on_crash(rule: Rule, exc: Exception) -> None:
+            frame = traceback.extract_tb(exc.__traceback__)[-1:]
+            where = f" at {os.path.basename(frame[0].filename)}:{frame[0].lineno}" if frame else ""
+            result.notices.append(Notice(NoticeKind.INTERNAL_ERROR, path,
+                                         f"rule {rule.id} ({type(rule).__name__}) crashed{where}: "
+                                         f"{type(exc).__name__}: {exc}", rule.id))
+
+        if language == languages.PYTHON:
+            self._run_python(ctx, active, on_crash)
+        else:
+            self._run_treesitter(ctx, active, on_crash)
+
+        findings = [f for f in ctx.findings if f.rule_id in self.enabled]
+        findings = self._per_file_ignores(path, findings)
+        directives = suppressions.parse_directives(ctx)
+        kept, suppressed = suppressions.apply(findings, directives)
+        if want_unused:
+            ran = {r.id for r in active} | {SYNTAX_ERROR}
+            kept += self._unused(ctx, directives, ran)
+        result.findings = sorted(kept)
+        result.suppressed = sorted(replace(f, suppressed_by=d.reason) for f, d in suppressed)
+        return result
+
+    def _active_rules(self, language: str, data: bytes) -> list[Rule]:
+        return [r for r, words in self._prefilter.get(language, ())
+                if not words or any(w in data for w in words)]
+
+    def _run_treesitter(self, ctx: FileContext, active, on_crash) -> None:
+        tree = ts_backend.parse(ctx)
+        err = ts_backend.first_syntax_error(tree) if SYNTAX_ERROR in self.enabled else None
+        if err:
+            self._syntax_error(ctx, *err)
+        ts_backend.run_rules(ctx, active, on_crash)
+
+    def _run_python(self, ctx: FileContext, active, on_crash) -> None:
+        import libcst as cst
+
+        if not active:
+            # Only the syntax check wants this file: CPython's own parser is ~10x
+            # faster than building a libcst tree nobody will visit.
+            self._python_syntax_only(ctx)
+            return
+        try:
+            py_backend.parse(ctx)
+        except cst.ParserSyntaxError as e:
+            if SYNTAX_ERROR in self.enabled:
+                start, stop = py_backend.syntax_error_position(ctx, e)
+                self._syntax_error(ctx, start, stop, "syntax error: " + e.message.split(": ", 1)[-1])
+            return
+        except RecursionError:
+            self._syntax_error(ctx, 0, 0, "syntax error: too deeply nested to parse")
+            return
+        py_backend.run_rules(ctx, active, on_crash)
+
+    def _python_syntax_only(self, ctx: FileContext) -> None:
+        import ast
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not our business
+                ast.parse(ctx.source.data, ctx.path, feature_version=None)
+        except SyntaxError as e:
+            line0 = max((e.lineno or 1) - 1, 0)
+            if line0 >= len(ctx.source.line_starts):
+                line0 = len(ctx.source.line_starts) - 1
+            start = ctx.source.byte_of_codepoint(line0, max((e.offset or 1) - 1, 0))
+            self._syntax_error(ctx, start, start, f"syntax error: {e.msg}")
+        except (ValueError, RecursionError, MemoryError):
+            pass
+
+    def _syntax_error(self, ctx: FileContext, start: int, stop: int, message: str) -> None:
+        meta = self.registry.rules[SYNTAX_ERROR].meta
+        ctx.add(meta(), ctx.source.span(start, stop), message, None)
+
+    def _unused(self, ctx: FileContext, directives, ran: set[str]) -> list[Finding]:
+        rule = self.registry.rules[UNUSED_SUPPRESSION].meta()
+        # a context of its own: these findings must not pass through suppression again
+        out_ctx = rule.ctx = FileContext(ctx.path, ctx.language, ctx.source, self.selection.severities)
+        known = set(self.registry.rules)
+        for d in directives:
+            if not d.ids:
+                if not d.used:
+                    rule.report((d.start_byte, d.end_byte), f"unused suppression `{d.kind}`: no finding here to ignore")
+                continue
+            unknown = [i for i in d.ids if i not in known]
+            unused = [i for i in d.ids if i in ran and i not in d.used]
+            if unknown:
+                rule.report((d.start_byte, d.end_byte),
+                            f"suppression names unknown rule{'s' * (len(unknown) > 1)} {', '.join(unknown)}")
+            if unused:
+                rule.report((d.start_byte, d.end_byte),
+                            f"unused suppression: no {', '.join(unused)} finding "
+                            f"{'in this file' if d.kind == 'ignore-file' else 'on this line'}")
+        return out_ctx.findings
+
+    def _per_file_ignores(self, path: str, findings: list[Finding]) -> list[Finding]:
+        if not self.selection.per_file_ignores or not findings:
+            return findings
+        rel = os.path.relpath(os.path.join(self.cwd, path), self.cfg.root).replace(os.sep, "/")
+        dropped: list[str] = []
+        for spec, ids in self.selection.per_file_ignores:
+            if spec.match_file(rel):
+                dropped.extend(ids)
+        if not dropped:
+            return findings
+        return [f for f in findings
+                if not any(matches(s, f.rule_id, self.registry.rules[f.rule_id].meta.pack()) for s in dropped)]

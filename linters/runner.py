@@ -1,0 +1,113 @@
+"""A whole run: config -> rules -> files -> parallel checks -> sorted results."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from .config import Config, validate_rules
+from .discovery import Excluder, Target, discover
+from .engine import Engine, Selection, resolve_selection
+from .loader import Registry, load_rules
+from .model import Finding, Notice, NoticeKind
+
+# Below this many files a process pool costs more than it saves.
+_PARALLEL_MIN_FILES = 24
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    files: int = 0  # files considered
+    parsed: int = 0  # files parsed (the rest were prefiltered out or skipped)
+    enabled: list[str] = field(default_factory=list)
+    registry: Registry | None = None
+    root: str = "."  # where relative paths in the output are anchored
+
+    @property
+    def has_errors(self) -> bool:
+        return any(n.is_error for n in self.notices)
+
+
+def load(cfg: Config, *, select=None, extend_select=(), ignore=()) -> tuple[Registry, Selection]:
+    """Load rules for ``cfg`` and resolve which run (raises ConfigError)."""
+    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)
+    cli = Config(select=select, extend_select=list(extend_select), ignore=list(ignore), root=cfg.root)
+    validate_rules(cli, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
+    validate_rules(cfg, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
+    return registry, resolve_selection(cfg, registry, select=select, extend_select=extend_select, ignore=ignore)
+
+
+# ---- worker processes: one Engine each, built once ----
+_ENGINE: Engine | None = None
+
+
+def _init_worker(cfg: Config, selection: Selection, cwd: str) -> None:
+    global _ENGINE
+    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)  # cached in sys.modules under fork
+    _ENGINE = Engine(cfg, registry, selection, cwd=cwd)
+
+
+def _check_chunk(chunk: list[Target]):
+    assert _ENGINE is not None
+    return [_ENGINE.check(t.path, t.language) for t in chunk]
+
+
+def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: int = 0,
+        force_exclude: bool = False, cwd: str | None = None) -> RunResult:
+    cwd = cwd or os.getcwd()
+    result = RunResult(enabled=selection.enabled, registry=registry, root=cfg.root)
+    result.notices.extend(registry.notices)
+    excluder = Excluder(cfg.excludes, cfg.root)
+    targets, problems = discover(paths, excluder, respect_gitignore=cfg.respect_gitignore,
+                                 force_exclude=force_exclude, cwd=cwd)
+    for path, message in problems:
+        result.notices.append(Notice(NoticeKind.SKIPPED, path, message))
+    result.files = len(targets)
+
+    jobs = jobs or cfg.jobs or os.cpu_count() or 1
+    if jobs == 1 or len(targets) < _PARALLEL_MIN_FILES:
+        engine = Engine(cfg, registry, selection, cwd=cwd)
+        file_results = [engine.check(t.path, t.language) for t in targets]
+    else:
+        # Many small chunks balance uneven file sizes; order is restored by sorting.
+        n = max(1, min(64, len(targets) // (jobs * 8)))
+        chunks = [targets[i:i + n] for i in range(0, len(targets), n)]
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(cfg, selection, cwd)) as pool:
+            file_results = [r for rs in pool.map(_check_chunk, chunks) for r in rs]
+
+    for fr in file_results:
+        result.findings.extend(fr.findings)
+        result.suppressed.extend(fr.suppressed)
+        result.notices.extend(fr.notices)
+        result.parsed += fr.parsed
+    result.findings = assign_fingerprints(sorted(result.findings))
+    result.suppressed = assign_fingerprints(sorted(result.suppressed))
+    result.notices.sort(key=lambda n: (not n.is_error, n.path, n.message))
+    return result
+
+
+def assign_fingerprints(findings: list[Finding]) -> list[Finding]:
+    """A fingerprint per finding that survives unrelated edits.
+
+    Hash of rule id, the flagged code and its source line with all whitespace
+    removed (so reformatting and lines added elsewhere do not change it), plus
+    the occurrence index among identical hashes in the same file (so two
+    identical findings stay distinct). The path is not hashed: the fingerprint
+    is read next to the path (SARIF, baselines) and must not depend on the
+    directory cnlint ran from. ``findings`` must be sorted.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for f in findings:
+        key = "\0".join((f.rule_id, "".join(f.snippet.split()), "".join(f.line_text.split())))
+        base = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        k = seen.get((f.path, base), 0)
+        seen[(f.path, base)] = k + 1
+        out.append(replace(f, fingerprint=f"{base}:{k + 1}"))
+    return out

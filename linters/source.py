@@ -1,0 +1,81 @@
+"""One file's text and the position arithmetic every backend shares.
+
+Tree-sitter speaks in byte offsets, libcst in byte spans and code-point
+columns, SARIF and LSP in code points or UTF-16 units. Converting in one place
+keeps the backends honest: they hand over byte offsets, this module does the rest.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from .model import Span
+
+_WS = re.compile(r"\s+")
+
+
+class SourceFile:
+    __slots__ = ("path", "data", "_text", "_line_starts")
+
+    def __init__(self, path: str, data: bytes):
+        self.path = path
+        self.data = data
+        self._text: str | None = None
+        self._line_starts: list[int] | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.data.decode("utf-8")
+        return self._text
+
+    @property
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.data.find
+            i = find(b"\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find(b"\n", i + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def line_of(self, byte: int) -> int:
+        """0-based line index holding ``byte``."""
+        return bisect.bisect_right(self.line_starts, byte) - 1
+
+    def line_bytes(self, line0: int) -> bytes:
+        starts = self.line_starts
+        end = starts[line0 + 1] if line0 + 1 < len(starts) else len(self.data)
+        return self.data[starts[line0]:end].rstrip(b"\r\n")
+
+    def line_text(self, line0: int) -> str:
+        return self.line_bytes(line0).decode("utf-8", "replace")
+
+    def byte_of(self, line0: int, byte_col: int) -> int:
+        return self.line_starts[line0] + byte_col
+
+    def byte_of_codepoint(self, line0: int, col0: int) -> int:
+        """Byte offset of a 0-based code-point column on a 0-based line."""
+        prefix = self.line_bytes(line0).decode("utf-8", "replace")[:col0]
+        return self.line_starts[line0] + len(prefix.encode("utf-8"))
+
+    def span(self, start_byte: int, end_byte: int) -> Span:
+        end_byte = max(start_byte, min(end_byte, len(self.data)))
+        sl, sc, su = self._point(start_byte)
+        el, ec, eu = self._point(end_byte)
+        return Span(sl + 1, sc + 1, el + 1, ec + 1, start_byte, end_byte, su + 1, eu + 1)
+
+    def _point(self, byte: int) -> tuple[int, int, int]:
+        line0 = self.line_of(byte)
+        prefix = self.data[self.line_starts[line0]:byte].decode("utf-8", "replace")
+        # UTF-16 counts astral characters twice.
+        astral = sum(1 for ch in prefix if ord(ch) > 0xFFFF)
+        return line0, len(prefix), len(prefix) + astral
+
+    def snippet(self, start_byte: int, end_byte: int, limit: int = 400) -> str:
+        """The flagged code with whitespace runs collapsed (for fingerprints)."""
+        raw = self.data[start_byte:min(end_byte, start_byte + limit)]
+        return _WS.sub(" ", raw.decode("utf-8", "replace")).strip()

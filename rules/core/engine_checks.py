@@ -1,0 +1,72 @@
+"""Checks the engine performs itself; they are rules so they can be selected,
+ignored, re-levelled and explained like any other."""
+
+from cnlint import EngineRule, languages
+
+
+class SyntaxErrorRule(EngineRule):
+    id = "CN001"
+    name = "syntax-error"
+    summary = "The file does not parse"
+    severity = "error"
+    tags = ("correctness",)
+    languages = languages.ALL
+    help = """\
+## What it does
+Reports the first syntax error in a file, at the position the parser gave up.
+
+## Why is this bad?
+Code that does not parse will not build or run, and no rule can fully check it.
+For Go, TypeScript and JavaScript, tree-sitter recovers from the error and
+cnlint's other rules still check the rest of the file; for Python, libcst does
+not recover, so no other rule runs on the file until the error is fixed.
+
+## Example
+```python
+def handler(event:
+    return event
+```
+
+## Use instead
+```python
+def handler(event):
+    return event
+```
+
+## How to fix
+Fix the code at the reported position. If the file is intentionally invalid (a
+test fixture), exclude it with `exclude` or `per-file-ignores`.
+"""
+
+
+class UnusedSuppression(EngineRule):
+    id = "CN002"
+    name = "unused-suppression"
+    summary = "A `cnlint: ignore` comment suppresses nothing"
+    severity = "warning"
+    tags = ("maintainability",)
+    languages = languages.ALL
+    help = """\
+## What it does
+Reports `cnlint: ignore[...]` and `cnlint: ignore-file[...]` comments that
+suppress no finding, and those that name rule ids that do not exist.
+
+## Why is this bad?
+A stale suppression hides the next real finding on that line, long after the
+code it was written for has changed. An unknown id is usually a typo, so the
+finding it was meant to silence is still reported (or silenced by accident).
+
+## Example
+```go
+cfg := &tls.Config{MinVersion: tls.VersionTLS12} // cnlint: ignore[SEC001]
+```
+
+## Use instead
+```go
+cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+```
+
+## How to fix
+Delete the comment, or the ids in it that no longer apply. Rules that are not
+enabled in this run are never reported as unused.
+"""
