@@ -95,8 +95,10 @@ def _has_tool_section(path: str) -> bool:
     try:
         with open(path, "rb") as f:
             return "cnlint" in tomllib.load(f).get("tool", {})
-    except (OSError, tomllib.TOMLDecodeError):
+    except OSError:
         return False
+    except tomllib.TOMLDecodeError:
+        return True  # we cannot tell: let load_config report the broken file
 
 
 def load_config(path: str | None, start: str = ".") -> Config:

@@ -144,8 +144,11 @@ class Engine:
         directives = suppressions.parse_directives(ctx)
         kept, suppressed = suppressions.apply(findings, directives)
         if want_unused:
-            ran = {r.id for r in active} | {SYNTAX_ERROR}
-            kept += self._unused(ctx, directives, ran)
+            # A rule enabled in this run that reported nothing here (prefiltered
+            # out, or not written for this language) cannot need the suppression;
+            # a rule that crashed on this file might, so it is left out.
+            crashed = {n.rule_id for n in result.notices}
+            kept += self._unused(ctx, directives, self.enabled - crashed)
         result.findings = sorted(kept)
         result.suppressed = sorted(replace(f, suppressed_by=d.reason) for f, d in suppressed)
         return result

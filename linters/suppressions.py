@@ -20,7 +20,8 @@ from .context import FileContext
 
 MARKER = b"cnlint:"
 _DIRECTIVE = re.compile(
-    r"cnlint:\s*(?P<kind>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*?))?\s*(?:\*/.*)?$"
+    r"cnlint:\s*(?P<kind>ignore-file|ignore)(?![\w-])(?:\[(?P<ids>[^\]]*)\])?"
+    r"(?:\s*--\s*(?P<reason>.*?))?\s*(?=\*/|//|#|$)"
 )
 
 
