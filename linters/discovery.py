@@ -92,6 +92,7 @@ class Excluder:
 
     def __init__(self, patterns, root: str):
         self.root = os.path.abspath(root)
+        self.patterns = list(patterns)
         self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
 
     def excluded(self, abs_path: str, is_dir: bool = False) -> bool:
@@ -137,6 +138,11 @@ def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
             problems.append((raw, "no such file or directory"))
             continue
         ignores = _ancestors_ignores(abs_path) if respect_gitignore else _Ignores()
+        walk_excluder = excluder
+        if excluder.excluded(abs_path, True):
+            # The user named an excluded directory: lint it, matching the
+            # patterns only below it (so `vendor/` deeper down stays excluded).
+            walk_excluder = Excluder(excluder.patterns, abs_path)
 
         def walk(directory: str, ig: _Ignores) -> None:
             if respect_gitignore:
@@ -152,7 +158,7 @@ def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
                     is_dir = entry.is_dir()
                 except OSError:
                     continue
-                if excluder.excluded(full, is_dir) or (respect_gitignore and ig.ignored(full, is_dir)):
+                if walk_excluder.excluded(full, is_dir) or (respect_gitignore and ig.ignored(full, is_dir)):
                     continue
                 if is_dir:
                     if not entry.is_symlink():
