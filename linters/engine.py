@@ -93,8 +93,11 @@ class Engine:
                            for lang, rs in self.rules.items()}
 
     # ---- one file ----
-    def check(self, path: str, language: str, data: bytes | None = None) -> FileResult:
-        """Check one file; ``data`` is the unsaved text (editor), else the file is read."""
+    def check(self, path: str, language: str, data: bytes | None = None,
+              only: tuple[str, ...] | None = None) -> FileResult:
+        """Check one file; ``data`` is the unsaved text (editor, fixes), else the
+        file is read. ``only`` restricts the run to these rule ids (enabled or not
+        for the engine rules CN001/CN002)."""
         result = FileResult(path)
         if data is None:
             try:
@@ -119,9 +122,10 @@ class Engine:
                                          f"not valid UTF-8 (line {line}, byte offset {e.start})"))
             return result
 
-        active = self._active_rules(language, data)
-        want_unused = UNUSED_SUPPRESSION in self.enabled and suppressions.MARKER in data
-        if not active and not want_unused and SYNTAX_ERROR not in self.enabled:
+        enabled = self.enabled if only is None else set(only)
+        active = [r for r in self._active_rules(language, data) if r.id in enabled]
+        want_unused = UNUSED_SUPPRESSION in enabled and suppressions.MARKER in data
+        if not active and not want_unused and SYNTAX_ERROR not in enabled:
             return result  # prefilter: no rule can match, so do not even parse
 
         ctx = FileContext(path, language, source, self.selection.severities)
@@ -134,12 +138,13 @@ class Engine:
                                          f"rule {rule.id} ({type(rule).__name__}) crashed{where}: "
                                          f"{type(exc).__name__}: {exc}", rule.id))
 
+        syntax = SYNTAX_ERROR in enabled
         if language == languages.PYTHON:
-            self._run_python(ctx, active, on_crash)
+            self._run_python(ctx, active, on_crash, syntax)
         else:
-            self._run_treesitter(ctx, active, on_crash)
+            self._run_treesitter(ctx, active, on_crash, syntax)
 
-        findings = [f for f in ctx.findings if f.rule_id in self.enabled]
+        findings = [f for f in ctx.findings if f.rule_id in enabled]
         findings = self._per_file_ignores(path, findings)
         directives = suppressions.parse_directives(ctx)
         kept, suppressed = suppressions.apply(findings, directives)
@@ -148,7 +153,7 @@ class Engine:
             # out, or not written for this language) cannot need the suppression;
             # a rule that crashed on this file might, so it is left out.
             crashed = {n.rule_id for n in result.notices}
-            kept += self._unused(ctx, directives, self.enabled - crashed)
+            kept += self._unused(ctx, directives, enabled - crashed)
         result.findings = sorted(kept)
         result.suppressed = sorted(replace(f, suppressed_by=d.reason) for f, d in suppressed)
         return result
@@ -157,14 +162,14 @@ class Engine:
         return [r for r, words in self._prefilter.get(language, ())
                 if not words or any(w in data for w in words)]
 
-    def _run_treesitter(self, ctx: FileContext, active, on_crash) -> None:
+    def _run_treesitter(self, ctx: FileContext, active, on_crash, syntax: bool) -> None:
         tree = ts_backend.parse(ctx)
-        err = ts_backend.first_syntax_error(tree) if SYNTAX_ERROR in self.enabled else None
+        err = ts_backend.first_syntax_error(tree) if syntax else None
         if err:
             self._syntax_error(ctx, *err)
         ts_backend.run_rules(ctx, active, on_crash)
 
-    def _run_python(self, ctx: FileContext, active, on_crash) -> None:
+    def _run_python(self, ctx: FileContext, active, on_crash, syntax: bool) -> None:
         import libcst as cst
 
         if not active:
@@ -175,7 +180,7 @@ class Engine:
         try:
             py_backend.parse(ctx)
         except cst.ParserSyntaxError as e:
-            if SYNTAX_ERROR in self.enabled:
+            if syntax:
                 start, stop = py_backend.syntax_error_position(ctx, e)
                 self._syntax_error(ctx, start, stop, "syntax error: " + e.message.split(": ", 1)[-1])
             return
