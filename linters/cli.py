@@ -62,8 +62,16 @@ def main() -> None:
 @click.option("--force-exclude", is_flag=True,
               help="Apply `exclude` to files named on the command line too (for pre-commit).")
 @click.option("--include-suppressed", is_flag=True, help="Also report suppressed findings (json, sarif).")
+@click.option("--sarif-output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also write a SARIF 2.1.0 log to FILE (stdout keeps the --format output).")
+@click.option("--sarif-all-rules", is_flag=True,
+              help="List every enabled rule in the SARIF log, not only those that reported.")
+@click.option("--sarif-category", metavar="TEXT",
+              help="SARIF run category (runAutomationDetails.id), to upload several runs for one commit.")
+@click.option("--column-kind", type=click.Choice(["unicodeCodePoints", "utf16CodeUnits"]),
+              default="unicodeCodePoints", show_default=True, help="Unit of SARIF column numbers.")
 def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
-          force_exclude, include_suppressed):
+          force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, column_kind):
     """Lint PATHS (files or directories; default: the current directory)."""
     paths = list(paths) or ["."]
     cfg = _load_config(config, paths)
@@ -76,14 +84,34 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
 
     from .reporters import text
 
+    def sarif_log() -> str:
+        from .reporters import sarif
+
+        return sarif.render(result, column_kind=column_kind, all_rules=sarif_all_rules,
+                            include_suppressed=include_suppressed, category=sarif_category)
+
     if fmt == "text":
         report = text.render(result, show_source=not quiet, statistics=statistics, quiet=quiet)
     elif fmt == "json":
         from .reporters import json_format
 
         report = json_format.render(result, include_suppressed=include_suppressed)
+    elif fmt == "sarif":
+        report = sarif_log()
+    elif fmt == "github":
+        from .reporters import github
+
+        report = github.render(result)
     else:
         _fail(f"--format {fmt} is not available in this build")
+    if sarif_output:
+        log = report if fmt == "sarif" else sarif_log()
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(sarif_output)), exist_ok=True)
+            with open(sarif_output, "w", encoding="utf-8") as f:
+                f.write(log)
+        except OSError as e:
+            _fail(f"cannot write {sarif_output}: {e.strerror}")
     if output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(click.unstyle(report))
@@ -207,6 +235,15 @@ def config_cmd(path, config):
     doc["enabled-rules"] = selection.enabled
     doc["severity"] = {k: v.value for k, v in sorted(selection.severities.items())}
     click.echo(json.dumps(doc, indent=2, default=str))
+
+
+@main.command()
+@click.option("--tcp", metavar="[HOST:]PORT", help="Listen on TCP instead of stdio.")
+def server(tcp):
+    """Run the language server (LSP over stdio) for editors."""
+    from .server import serve
+
+    serve(tcp)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -180,7 +180,10 @@ class Engine:
         try:
             py_backend.parse(ctx)
         except cst.ParserSyntaxError as e:
-            if syntax:
+            # CPython's parser pinpoints errors better than libcst ("error at 2:0"
+            # for an unclosed parameter list on line 1); use libcst's position
+            # only when the two grammars disagree.
+            if syntax and not self._python_syntax_only(ctx):
                 start, stop = py_backend.syntax_error_position(ctx, e)
                 self._syntax_error(ctx, start, stop, "syntax error: " + e.message.split(": ", 1)[-1])
             return
@@ -189,7 +192,8 @@ class Engine:
             return
         py_backend.run_rules(ctx, active, on_crash)
 
-    def _python_syntax_only(self, ctx: FileContext) -> None:
+    def _python_syntax_only(self, ctx: FileContext) -> bool:
+        """Check syntax with CPython's parser; True when it found an error."""
         import ast
         import warnings
 
@@ -203,8 +207,10 @@ class Engine:
                 line0 = len(ctx.source.line_starts) - 1
             start = ctx.source.byte_of_codepoint(line0, max((e.offset or 1) - 1, 0))
             self._syntax_error(ctx, start, start, f"syntax error: {e.msg}")
+            return True
         except (ValueError, RecursionError, MemoryError):
             pass
+        return False
 
     def _syntax_error(self, ctx: FileContext, start: int, stop: int, message: str) -> None:
         meta = self.registry.rules[SYNTAX_ERROR].meta

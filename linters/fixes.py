@@ -79,9 +79,12 @@ def _syntax_errors(engine: Engine, path: str, language: str, data: bytes) -> int
     return sum(1 for f in res.findings + res.suppressed if f.rule_id == SYNTAX_ERROR)
 
 
-def fix_file(engine: Engine, path: str, language: str, unsafe: bool) -> FixOutcome:
-    with open(os.path.join(engine.cwd, path), "rb") as fh:
-        original = fh.read()
+def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
+             original: bytes | None = None) -> FixOutcome:
+    """Fix one file (``original``: its unsaved text, as the language server has it)."""
+    if original is None:
+        with open(os.path.join(engine.cwd, path), "rb") as fh:
+            original = fh.read()
     outcome = FixOutcome(path, original, original)
     data = original
     errors_before = _syntax_errors(engine, path, language, data)

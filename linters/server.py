@@ -1,0 +1,287 @@
+"""``cnlint server``: a Language Server Protocol server (pygls, stdio or TCP).
+
+Lints the editor's unsaved text with the same config resolution and rules as
+the CLI, publishes diagnostics on open, change (debounced) and save, offers
+each fix as a quick fix, a "suppress with a comment" action for every
+diagnostic, ``source.fixAll.cnlint``, and hover with the rule's summary.
+Positions are UTF-16 code units, as LSP requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from . import __version__, languages
+from .config import Config, ConfigError, find_config, load_config
+from .engine import Engine
+from .fixes import allowed, fix_file
+from .model import Finding, Severity, Span
+from .runner import load
+
+log = logging.getLogger("cnlint.server")
+
+DEBOUNCE_SECONDS = 0.03
+FIX_ALL_KIND = "source.fixAll.cnlint"
+_SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error, Severity.WARNING: lsp.DiagnosticSeverity.Warning,
+             Severity.NOTE: lsp.DiagnosticSeverity.Information}
+_LANGUAGE_IDS = {"go": "go", "javascript": "javascript", "javascriptreact": "javascript", "typescript":
+                 "typescript", "typescriptreact": "tsx", "python": "python"}
+
+
+def uri_to_path(uri: str) -> str | None:
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else None
+
+
+def _pos(line: int, col_utf16: int) -> lsp.Position:
+    return lsp.Position(line=line - 1, character=col_utf16 - 1)
+
+
+def span_range(span: Span) -> lsp.Range:
+    return lsp.Range(start=_pos(span.start_line, span.start_column_utf16),
+                     end=_pos(span.end_line, span.end_column_utf16))
+
+
+@dataclass
+class _Setup:
+    """Engine for one config file, rebuilt when the file changes."""
+
+    key: tuple
+    engine: Engine | None
+    error: str | None
+
+
+class CnlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("cnlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self._setups: dict[str | None, _Setup] = {}
+        self._pending: dict[str, asyncio.Task] = {}
+        self.results: dict[str, list[Finding]] = {}  # uri -> findings of the last lint
+
+    # ---- configuration ----
+    def setup_for(self, path: str) -> _Setup:
+        """The engine for ``path``'s config; re-read when the config file changes."""
+        cfg_path = find_config(os.path.dirname(path))
+        try:
+            stamp = os.stat(cfg_path).st_mtime_ns if cfg_path else 0
+        except OSError:
+            stamp = -1
+        key = (cfg_path, stamp)
+        cached = self._setups.get(cfg_path)
+        if cached is not None and cached.key == key:
+            return cached
+        try:
+            cfg = load_config(cfg_path) if cfg_path else Config(root=os.path.dirname(path))
+            registry, selection = load(cfg)
+            setup = _Setup(key, Engine(cfg, registry, selection, cwd=cfg.root), None)
+            for n in registry.notices:
+                self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Error, f"cnlint: {n.path}: {n.message}"))
+        except ConfigError as e:
+            setup = _Setup(key, None, str(e))
+            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"cnlint: {e}"))
+        self._setups[cfg_path] = setup
+        return setup
+
+    # ---- linting ----
+    def lint(self, uri: str) -> list[lsp.Diagnostic]:
+        doc = self.workspace.get_text_document(uri)
+        path = uri_to_path(uri)
+        language = _LANGUAGE_IDS.get(doc.language_id or "") or (languages.detect(path) if path else None)
+        if path is None or language is None:
+            return []
+        setup = self.setup_for(path)
+        if setup.engine is None:
+            return []
+        result = setup.engine.check(path, language, doc.source.encode("utf-8"))
+        for n in result.notices:
+            self.window_log_message(lsp.LogMessageParams(
+                lsp.MessageType.Error if n.is_error else lsp.MessageType.Warning, f"cnlint: {n.message}"))
+        self.results[uri] = result.findings
+        return [self.diagnostic(uri, f) for f in result.findings]
+
+    def diagnostic(self, uri: str, f: Finding) -> lsp.Diagnostic:
+        info = None
+        for setup in self._setups.values():
+            if setup.engine is not None and f.rule_id in setup.engine.registry.rules:
+                info = setup.engine.registry.rules[f.rule_id]
+                break
+        return lsp.Diagnostic(
+            range=span_range(f.span),
+            message=f.message,
+            severity=_SEVERITY[f.severity],
+            code=f.rule_id,
+            code_description=lsp.CodeDescription(href=info.meta.docs_url()) if info else None,
+            source="cnlint",
+            related_information=[
+                lsp.DiagnosticRelatedInformation(
+                    location=lsp.Location(uri=_uri_for(uri, r.path), range=span_range(r.span)), message=r.message)
+                for r in f.related] or None,
+            data={"fingerprint": f.fingerprint or None, "fix": f.fix.applicability.value if f.fix else None},
+        )
+
+    def publish(self, uri: str) -> None:
+        try:
+            diagnostics = self.lint(uri)
+        except Exception as e:  # never take the editor down
+            log.exception("lint failed")
+            self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Error, f"cnlint crashed: {e!r}"))
+            diagnostics = []
+        version = self.workspace.get_text_document(uri).version
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    def schedule(self, uri: str, delay: float) -> None:
+        task = self._pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            self._pending.pop(uri, None)
+            self.publish(uri)
+
+        self._pending[uri] = asyncio.ensure_future(later())
+
+    def finding_at(self, uri: str, diag: lsp.Diagnostic) -> Finding | None:
+        for f in self.results.get(uri, []):
+            if f.rule_id == diag.code and span_range(f.span) == diag.range:
+                return f
+        return None
+
+    def fixed_text(self, uri: str) -> str | None:
+        """The document with all safe fixes applied, or None when nothing changes."""
+        doc = self.workspace.get_text_document(uri)
+        path = uri_to_path(uri)
+        language = languages.detect(path) if path else None
+        setup = self.setup_for(path) if path else None
+        if not language or setup is None or setup.engine is None:
+            return None
+        out = fix_file(setup.engine, path, language, unsafe=False, original=doc.source.encode("utf-8"))
+        return out.fixed.decode("utf-8") if out.changed else None
+
+
+def _uri_for(base_uri: str, path: str) -> str:
+    if os.path.isabs(path):
+        return "file://" + path
+    return base_uri
+
+
+def _whole_document(text: str) -> lsp.Range:
+    lines = text.split("\n")
+    return lsp.Range(start=lsp.Position(0, 0),
+                     end=lsp.Position(len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2))
+
+
+def suppression_edit(text: str, line0: int, rule_id: str, language: str) -> lsp.TextEdit:
+    """Append ``cnlint: ignore[ID]`` to the line, or add the id to an existing one."""
+    lines = text.split("\n")
+    line = lines[line0] if line0 < len(lines) else ""
+    m = re.search(r"cnlint:\s*ignore\[([^\]]*)\]", line)
+    if m:
+        ids = [i.strip() for i in m.group(1).split(",") if i.strip()] + [rule_id]
+        start = len(line[: m.start(1)].encode("utf-16-le")) // 2
+        end = len(line[: m.end(1)].encode("utf-16-le")) // 2
+        return lsp.TextEdit(range=lsp.Range(lsp.Position(line0, start), lsp.Position(line0, end)),
+                            new_text=", ".join(ids))
+    leader = "#" if language == "python" else "//"
+    col = len(line.rstrip("\r").encode("utf-16-le")) // 2
+    return lsp.TextEdit(range=lsp.Range(lsp.Position(line0, col), lsp.Position(line0, col)),
+                        new_text=f"  {leader} cnlint: ignore[{rule_id}]")
+
+
+def create_server() -> CnlintServer:
+    server = CnlintServer()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CnlintServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CnlintServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: CnlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CnlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        ls.results.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri,
+                                                                          diagnostics=[]))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(ls: CnlintServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        # A config file changed: the stamp check in setup_for re-reads it; relint open documents.
+        for uri in list(ls.results):
+            ls.schedule(uri, 0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
+        code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND]))
+    def code_action(ls: CnlintServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        uri = params.text_document.uri
+        doc = ls.workspace.get_text_document(uri)
+        language = languages.detect(uri_to_path(uri) or "") or "go"
+        actions: list[lsp.CodeAction] = []
+        only = params.context.only
+        want_quickfix = not only or lsp.CodeActionKind.QuickFix in only
+        for diag in params.context.diagnostics if want_quickfix else []:
+            if diag.source != "cnlint":
+                continue
+            f = ls.finding_at(uri, diag)
+            if f is not None and f.fix is not None:  # suggestions too: the user picks them
+                edits = [lsp.TextEdit(range=span_range(e.span), new_text=e.text) for e in f.fix.edits]
+                actions.append(lsp.CodeAction(
+                    title=f"{f.fix.description} ({f.rule_id})" + ("" if f.fix.applicability.value == "safe"
+                                                                 else f" [{f.fix.applicability.value}]"),
+                    kind=lsp.CodeActionKind.QuickFix, diagnostics=[diag],
+                    is_preferred=f.fix.applicability.value == "safe",
+                    edit=lsp.WorkspaceEdit(changes={uri: edits})))
+            actions.append(lsp.CodeAction(
+                title=f"Suppress {diag.code} on this line with a comment",
+                kind=lsp.CodeActionKind.QuickFix, diagnostics=[diag],
+                edit=lsp.WorkspaceEdit(changes={uri: [
+                    suppression_edit(doc.source, diag.range.start.line, str(diag.code), language)]})))
+        if not only or any(k in (FIX_ALL_KIND, lsp.CodeActionKind.SourceFixAll, lsp.CodeActionKind.Source)
+                           for k in only):
+            if any(allowed(f, False) for f in ls.results.get(uri, [])):
+                fixed = ls.fixed_text(uri)
+                if fixed is not None:
+                    actions.append(lsp.CodeAction(
+                        title="cnlint: fix all safe fixes", kind=FIX_ALL_KIND,
+                        edit=lsp.WorkspaceEdit(changes={uri: [
+                            lsp.TextEdit(range=_whole_document(doc.source), new_text=fixed)]})))
+        return actions
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: CnlintServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        line = params.position.line + 1
+        for f in ls.results.get(params.text_document.uri, []):
+            if f.span.start_line <= line <= f.span.end_line:
+                setup = next((s for s in ls._setups.values()
+                              if s.engine and f.rule_id in s.engine.registry.rules), None)
+                meta = setup.engine.registry.rules[f.rule_id].meta if setup else None
+                text = f"**{f.rule_id}** `{f.rule_name}`: {meta.summary if meta else f.message}"
+                if meta:
+                    text += f"\n\n[{f.rule_id} documentation]({meta.docs_url()})"
+                return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
+        return None
+
+    return server
+
+
+def serve(tcp: str | None = None) -> None:
+    server = create_server()
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
