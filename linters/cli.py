@@ -70,17 +70,58 @@ def main() -> None:
               help="SARIF run category (runAutomationDetails.id), to upload several runs for one commit.")
 @click.option("--column-kind", type=click.Choice(["unicodeCodePoints", "utf16CodeUnits"]),
               default="unicodeCodePoints", show_default=True, help="Unit of SARIF column numbers.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply unsafe fixes.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit with 1 when --fix changed files (pre-commit).")
+@click.option("--rule-option", "rule_options", multiple=True, metavar="ID.NAME=VALUE",
+              help="Set a rule option, e.g. PERF001.mode=compiler (VALUE is TOML; bare words are strings).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the .cnlint_cache result cache.")
+@click.option("--shard", metavar="K/N", help="Lint only the K-th of N deterministic parts of the files (CI matrix).")
 def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
-          force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, column_kind):
+          force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, column_kind,
+          fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard):
     """Lint PATHS (files or directories; default: the current directory)."""
     paths = list(paths) or ["."]
     cfg = _load_config(config, paths)
     try:
+        _apply_rule_options(cfg, rule_options)
         registry, selection = load(cfg, select=_split(select) or None, extend_select=_split(extend_select),
                                    ignore=_split(ignore))
     except ConfigError as e:
         _fail(str(e))
-    result = run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude)
+    shard_kn = _parse_shard(shard) if shard else None
+
+    def lint():
+        return run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude,
+                   use_cache=cfg.cache and not no_cache, shard=shard_kn)
+
+    result = lint()
+    fixed = 0
+    if fix or diff:
+        from .engine import Engine
+        from .fixes import fix_all
+        from .languages import detect
+
+        engine = Engine(cfg, registry, selection)
+        langs = {f.path: detect(f.path, b"") for f in result.findings}
+        outcomes = fix_all(result.findings, engine, langs, unsafe=unsafe_fixes, write=not diff)
+        changed = [o for o in outcomes if o.changed]
+        if diff:
+            for o in changed:
+                click.echo(o.diff(), nl=False)
+            for o in outcomes:
+                for n in o.notices:
+                    click.echo(f"cnlint: warning: {n.path}: {n.message}", err=True)
+            n = sum(o.applied for o in changed)
+            click.echo(f"Would fix {n} finding{'s' * (n != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}.",
+                       err=True)
+            sys.exit(EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN)
+        fixed = sum(o.applied for o in changed)
+        if changed:
+            result = lint()
+        for o in outcomes:
+            result.notices.extend(o.notices)
 
     from .reporters import text
 
@@ -117,20 +158,49 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
             f.write(click.unstyle(report))
     else:
         click.echo(report, nl=False)
+    if fixed:
+        click.echo(f"Fixed {fixed} finding{'s' * (fixed != 1)}.", err=fmt != "text")
     err = text.render_notices(result)
     if err:
         click.echo(err, err=True, nl=False)
 
     if result.has_errors:
         sys.exit(EXIT_ERROR)
+    if fixed and exit_non_zero_on_fix:
+        sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _parse_shard(value: str) -> tuple[int, int]:
+    try:
+        k, n = (int(x) for x in value.split("/"))
+    except ValueError:
+        _fail(f"--shard {value!r}: expected K/N, e.g. 2/4")
+    if not 1 <= k <= n:
+        _fail(f"--shard {value!r}: K must be between 1 and N")
+    return k, n
+
+
+def _apply_rule_options(cfg, assignments) -> None:
+    """``--rule-option ID.name=value`` on top of the config's ``options`` tables."""
+    from .config import tomllib
+
+    for item in assignments:
+        target, sep, raw = item.partition("=")
+        rid, dot, name = target.partition(".")
+        if not sep or not dot or not rid or not name:
+            raise ConfigError(f"--rule-option {item!r}: expected ID.NAME=VALUE")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word: a string
+        cfg.options.setdefault(rid.upper(), {})[name] = value
 
 
 @main.command("rules")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--all", "show_all", is_flag=True, help="List rules that are off by default too.")
-def rules_cmd(config, fmt, show_all):
+def rules_cmd(config, fmt):
     """List the available rules, grouped by pack."""
     cfg = _load_config(config, ["."])
     try:

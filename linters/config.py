@@ -52,6 +52,7 @@ class Config:
     rule_paths: list[str] = field(default_factory=list)
     plugins: list[str] | None = None  # None: every installed plugin
     respect_gitignore: bool = True
+    cache: bool = True  # .cnlint_cache/ next to the config (or in the linted root)
     max_file_size: int = 2_000_000
     jobs: int = 0  # 0: all cores
     # Where the config came from; relative paths in it resolve against ``root``.
@@ -140,7 +141,7 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
             if not isinstance(value, dict) or not all(
                     isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()):
                 raise ConfigError(f"{where}: per-file-ignores must map globs to lists of rule ids")
-        elif key in ("respect-gitignore",):
+        elif key in ("respect-gitignore", "cache"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: {key} must be true or false")
         elif key in ("max-file-size", "jobs"):

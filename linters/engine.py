@@ -14,6 +14,7 @@ import pathspec
 
 from . import languages
 from .backends import python as py_backend
+from .cache import Cache, project_stamp
 from .backends import treesitter as ts_backend
 from .config import Config, matches, specificity
 from .context import FileContext
@@ -72,8 +73,9 @@ def resolve_selection(cfg: Config, registry: Registry, *, select=None, extend_se
 
 class Engine:
     def __init__(self, cfg: Config, registry: Registry, selection: Selection, *,
-                 cwd: str | None = None):
+                 cwd: str | None = None, cache: Cache | None = None):
         self.cfg = cfg
+        self.cache = cache
         self.registry = registry
         self.selection = selection
         self.cwd = cwd or os.getcwd()
@@ -89,6 +91,7 @@ class Engine:
                 if cls not in instances:
                     instances[cls] = cls(selection.options.get(rid, {}))
                 self.rules[lang].append(instances[cls])
+        self._uses_project = any(getattr(r, "uses_project", False) for rs in self.rules.values() for r in rs)
         self._prefilter = {lang: [(r, tuple(w.encode() for w in r.requires)) for r in rs]
                            for lang, rs in self.rules.items()}
 
@@ -106,6 +109,20 @@ class Engine:
             except OSError as e:
                 result.notices.append(Notice(NoticeKind.SKIPPED, path, f"cannot read: {e.strerror}"))
                 return result
+        if self.cache is None or only is not None:
+            return self._check(result, path, language, data, only)
+        extra = project_stamp(os.path.dirname(os.path.join(self.cwd, path))) if self._uses_project else ""
+        key = self.cache.key(path, data, extra)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._check(result, path, language, data, only)
+        if not any(n.is_error for n in result.notices):
+            self.cache.put(key, result)
+        return result
+
+    def _check(self, result: FileResult, path: str, language: str, data: bytes,
+               only: tuple[str, ...] | None) -> FileResult:
         if len(data) > self.cfg.max_file_size:
             result.notices.append(Notice(NoticeKind.SKIPPED, path,
                                          f"larger than max-file-size ({self.cfg.max_file_size} bytes)"))

@@ -82,6 +82,9 @@ class Rule:
     #: Prefilter: the rule can only match a file containing one of these words
     #: (raw bytes search before parsing). Empty means "always run".
     requires: ClassVar[tuple[str, ...]] = ()
+    #: The rule reads project facts (self.ctx.project: package.json, go.mod, ...):
+    #: cached results are keyed on those files' stamps too.
+    uses_project: ClassVar[bool] = False
     #: Set by the engine for rules without a backend of their own (syntax errors).
     builtin_pseudo: ClassVar[bool] = False
 

@@ -7,6 +7,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from .cache import Cache, salt
 from .config import Config, validate_rules
 from .discovery import Excluder, Target, discover
 from .engine import Engine, Selection, resolve_selection
@@ -46,10 +47,19 @@ def load(cfg: Config, *, select=None, extend_select=(), ignore=()) -> tuple[Regi
 _ENGINE: Engine | None = None
 
 
-def _init_worker(cfg: Config, selection: Selection, cwd: str) -> None:
+def _init_worker(cfg: Config, selection: Selection, cwd: str, cache_salt: str | None) -> None:
     global _ENGINE
     registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)  # cached in sys.modules under fork
-    _ENGINE = Engine(cfg, registry, selection, cwd=cwd)
+    _ENGINE = Engine(cfg, registry, selection, cwd=cwd, cache=_cache(cfg, cache_salt))
+
+
+def _cache(cfg: Config, cache_salt: str | None) -> Cache | None:
+    return Cache(cfg.root, cache_salt) if cache_salt else None
+
+
+def shard_of(path: str, shards: int) -> int:
+    """Deterministic shard (0-based) of a file: stable whatever else changes in the repo."""
+    return int(hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()[:8], 16) % shards
 
 
 def _check_chunk(chunk: list[Target]):
@@ -58,7 +68,9 @@ def _check_chunk(chunk: list[Target]):
 
 
 def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: int = 0,
-        force_exclude: bool = False, cwd: str | None = None) -> RunResult:
+        force_exclude: bool = False, cwd: str | None = None, use_cache: bool = False,
+        shard: tuple[int, int] | None = None) -> RunResult:
+    """Lint ``paths``. ``shard`` = (K, N) keeps the K-th of N deterministic parts (1-based)."""
     cwd = cwd or os.getcwd()
     result = RunResult(enabled=selection.enabled, registry=registry, root=cfg.root)
     result.notices.extend(registry.notices)
@@ -67,18 +79,22 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
                                  force_exclude=force_exclude, cwd=cwd)
     for path, message in problems:
         result.notices.append(Notice(NoticeKind.SKIPPED, path, message))
+    if shard is not None:
+        k, n = shard
+        targets = [t for t in targets if shard_of(t.path, n) == k - 1]
     result.files = len(targets)
+    cache_salt = salt(selection.enabled, registry, selection, cfg) if use_cache else None
 
     jobs = jobs or cfg.jobs or os.cpu_count() or 1
     if jobs == 1 or len(targets) < _PARALLEL_MIN_FILES:
-        engine = Engine(cfg, registry, selection, cwd=cwd)
+        engine = Engine(cfg, registry, selection, cwd=cwd, cache=_cache(cfg, cache_salt))
         file_results = [engine.check(t.path, t.language) for t in targets]
     else:
         # Many small chunks balance uneven file sizes; order is restored by sorting.
         n = max(1, min(64, len(targets) // (jobs * 8)))
         chunks = [targets[i:i + n] for i in range(0, len(targets), n)]
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(cfg, selection, cwd)) as pool:
+                                 initargs=(cfg, selection, cwd, cache_salt)) as pool:
             file_results = [r for rs in pool.map(_check_chunk, chunks) for r in rs]
 
     for fr in file_results:

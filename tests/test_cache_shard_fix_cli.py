@@ -1,0 +1,112 @@
+"""Result cache, --shard, and the --fix/--diff command line."""
+
+import json
+
+import pytest
+
+from conftest import cnlint, write
+
+import cnlint.engine as engine_mod
+
+GO = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println(1) }\n'
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the files the engine really checks (cache misses)."""
+    calls = []
+    real = engine_mod.Engine._check
+
+    def spy(self, result, path, *a, **k):
+        calls.append(path)
+        return real(self, result, path, *a, **k)
+
+    monkeypatch.setattr(engine_mod.Engine, "_check", spy)
+    return calls
+
+
+def files(n):
+    out = {f"p{i}/m{i}.go": GO for i in range(n)}
+    out.update({"web/a.ts": "console.log(1)\n", "x.py": "eval('1')\n"})
+    return out
+
+
+def test_cache_hits_equal_uncached_results(project, counted):
+    write(project, files(5))
+    uncached = cnlint("check", "--format", "json", "--no-cache", "-j", "1").stdout
+    counted.clear()
+    first = cnlint("check", "--format", "json", "-j", "1").stdout
+    assert len(counted) == 7
+    counted.clear()
+    second = cnlint("check", "--format", "json", "-j", "1").stdout
+    assert counted == []  # everything came from the cache
+    assert uncached == first == second
+    assert (project / ".cnlint_cache" / ".gitignore").read_text().strip().endswith("*")
+
+    # editing one file re-lints only that file
+    (project / "p3" / "m3.go").write_text(GO.replace("Println(1)", "Println(2)"))
+    counted.clear()
+    third = cnlint("check", "--format", "json", "-j", "1").stdout
+    assert counted == ["p3/m3.go"]
+    assert json.loads(third)["findings"][3]["path"] == "p3/m3.go"
+
+
+def test_cache_invalidated_by_config_and_rule_changes(project, counted):
+    write(project, files(2))
+    cnlint("check", "-j", "1")
+    counted.clear()
+    cnlint("check", "-j", "1", "--rule-option", "TST003.names=['exec']")
+    assert counted  # different options: different results
+    cnlint("check", "-j", "1")
+    counted.clear()
+    (project / "testrules.py").write_text((project / "testrules.py").read_text() + "\n# edited\n")
+    cnlint("check", "-j", "1")
+    assert len(counted) == 4  # editing a custom rule re-lints every file
+
+
+def test_cached_parallel_run_equals_serial(project):
+    write(project, files(40))
+    serial = cnlint("check", "--format", "json", "--no-cache", "-j", "1").stdout
+    assert cnlint("check", "--format", "json", "-j", "2").stdout == serial
+    assert cnlint("check", "--format", "json", "-j", "2").stdout == serial
+
+
+def test_shards_partition_the_files(project):
+    write(project, files(30))
+    full = json.loads(cnlint("check", "--format", "json", "--no-cache").stdout)
+    parts = [json.loads(cnlint("check", "--format", "json", "--no-cache", "--shard", f"{k}/3").stdout)
+             for k in (1, 2, 3)]
+    assert sum(p["summary"]["files"] for p in parts) == full["summary"]["files"]
+    merged = sorted((f for p in parts for f in p["findings"]), key=lambda f: (f["path"], f["start"]["line"]))
+    assert merged == sorted(full["findings"], key=lambda f: (f["path"], f["start"]["line"]))
+    assert all(p["findings"] for p in parts)  # 32 files spread over all three shards
+    assert cnlint("check", "--shard", "4/3").exit_code == 2
+
+
+def test_rule_option_from_command_line(project):
+    write(project, {"x.py": "eval('1')\nexec('2')\n"})
+    r = cnlint("check", "--format", "json", "--rule-option", "TST003.names=['exec']")
+    assert [f["start"]["line"] for f in json.loads(r.stdout)["findings"]] == [2]
+    r = cnlint("check", "--rule-option", "TST003.nmes=1")
+    assert r.exit_code == 2 and "did you mean 'names'" in r.stderr
+
+
+def test_fix_diff_and_exit_codes(project):
+    write(project, {"main.go": GO, "x.py": "eval('1')\n"})
+    r = cnlint("check", "--diff")
+    assert r.exit_code == 1
+    assert "-func main() { fmt.Println(1) }\n+func main() { log.Println(1) }" in r.stdout
+    assert (project / "main.go").read_text() == GO  # --diff writes nothing
+
+    r = cnlint("check", "--fix")
+    assert (project / "main.go").read_text() == GO.replace("fmt.Println", "log.Println")
+    assert "Fixed 1 finding." in r.stdout
+    assert r.exit_code == 1  # x.py still has an unfixable finding
+    assert "main.go" not in r.stdout.split("Fixed")[0]
+
+    (project / "x.py").write_text("x = 1\n")
+    (project / "main.go").write_text(GO)
+    r = cnlint("check", "--fix", "--exit-non-zero-on-fix")
+    assert r.exit_code == 1  # pre-commit: changed files fail the hook
+    r = cnlint("check", "--fix", "--exit-non-zero-on-fix")
+    assert r.exit_code == 0 and "Fixed" not in r.stdout  # second run changes nothing
