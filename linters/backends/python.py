@@ -21,7 +21,7 @@ from ..rule import Rule
 
 
 class PythonRule(Rule, cst.BatchableCSTVisitor):
-    METADATA_DEPENDENCIES: ClassVar[tuple] = (ByteSpanPositionProvider,)
+    METADATA_DEPENDENCIES: ClassVar[tuple] = ()
     languages: ClassVar[tuple[str, ...]] = ("python",)
 
     def __init__(self, options: dict[str, Any] | None = None):
@@ -36,7 +36,7 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     def byte_range(self, node: Any) -> tuple[int, int]:
         if isinstance(node, cst.CSTNode):
-            span = self.get_metadata(ByteSpanPositionProvider, node)
+            span = byte_spans(self.ctx)[node]
             return span.start, span.start + span.length
         return super().byte_range(node)
 
@@ -79,6 +79,16 @@ def _short(code: str, n: int = 60) -> str:
     return code if len(code) <= n else code[: n - 1] + "…"
 
 
+def byte_spans(ctx: FileContext):
+    """Byte spans of every node, computed on the first report only: the
+    position providers regenerate the whole module's code, which costs more
+    than all the rules together on files without findings."""
+    spans = getattr(ctx, "_cst_spans", None)
+    if spans is None:
+        spans = ctx._cst_spans = ctx._cst_wrapper.resolve(ByteSpanPositionProvider)
+    return spans
+
+
 def parse(ctx: FileContext) -> cst.Module:
     module = cst.parse_module(ctx.source.text)
     ctx.tree = module
@@ -101,8 +111,10 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
         r.ctx = ctx
         r._crashed = False
         r._on_crash = on_crash
+    # unsafe_skip_copy: the wrapper must see the very nodes the rules report
+    ctx._cst_wrapper = MetadataWrapper(ctx.tree, unsafe_skip_copy=True)
     try:
-        MetadataWrapper(ctx.tree, unsafe_skip_copy=True).visit_batched(rules)
+        ctx._cst_wrapper.visit_batched(rules)
     except Exception as e:  # metadata resolution itself failed: blame every rule of the batch
         for r in rules:
             if not r._crashed:

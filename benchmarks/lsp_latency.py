@@ -1,0 +1,117 @@
+"""Language-server latency: start-up, and didOpen/didChange -> publishDiagnostics
+for 2,000-line Go, TypeScript and Python files, through a real LSP client (pygls)
+over stdio. Prints a markdown table; budget: < 100 ms per update, < 1 s start-up.
+
+    python benchmarks/lsp_latency.py [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.client import LanguageClient
+
+GO_UNIT = '''
+func handler{i}(w http.ResponseWriter, r *http.Request) {{
+	cfg := &tls.Config{{InsecureSkipVerify: true}}
+	_ = cfg
+	fmt.Println("request", r.URL.Path, {i})
+}}
+'''
+TS_UNIT = '''
+export async function fetch{i}(url: string): Promise<number> {{
+  const agent = new https.Agent({{ rejectUnauthorized: false }});
+  console.log("fetch", url, {i});
+  return {i};
+}}
+'''
+PY_UNIT = '''
+def fetch_{i}(url):
+    resp = requests.get(url, verify=False, timeout=5)
+    print("fetch", url, {i})
+    return resp.json()
+
+'''
+
+
+def make(unit: str, header: str, lines: int = 2000) -> str:
+    per = unit.count("\n")
+    body = "".join(unit.format(i=i) for i in range(lines // per))
+    return header + body
+
+
+FILES = {
+    "main.go": ("go", make(GO_UNIT, 'package main\n\nimport (\n\t"crypto/tls"\n\t"fmt"\n\t"net/http"\n)\n')),
+    "app.ts": ("typescript", make(TS_UNIT, 'import https from "https";\n')),
+    "jobs.py": ("python", make(PY_UNIT, "import requests\n")),
+}
+
+
+class Client(LanguageClient):
+    def __init__(self):
+        super().__init__("bench", "1")
+        self.queue: asyncio.Queue = asyncio.Queue()
+
+        @self.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def on_diag(params):
+            self.queue.put_nowait((time.perf_counter(), params))
+
+        @self.feature(lsp.WINDOW_LOG_MESSAGE)
+        def on_log(params):
+            pass
+
+
+async def main(runs: int) -> None:
+    root = Path(tempfile.mkdtemp())
+    (root / "pyproject.toml").write_text("[tool.cnlint]\n")
+    client = Client()
+    t0 = time.perf_counter()
+    await client.start_io(sys.executable, "-m", "cnlint", "server")
+    await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(),
+                                                       root_uri=root.as_uri()))
+    client.initialized(lsp.InitializedParams())
+    startup = time.perf_counter() - t0
+    rows = [("start-up (spawn + initialize)", f"{startup * 1000:.0f} ms", "", "")]
+    for name, (lang, text) in FILES.items():
+        path = root / name
+        path.write_text(text)
+        uri = path.as_uri()
+        t = time.perf_counter()
+        client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id=lang, version=1, text=text)))
+        done, params = await client.queue.get()
+        first = done - t
+        n_diag = len(params.diagnostics)
+        samples = []
+        for v in range(2, runs + 2):
+            t = time.perf_counter()
+            client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=v),
+                content_changes=[lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(start=lsp.Position(0, 0), end=lsp.Position(0, 0)),
+                    text="// x\n" if lang != "python" else "# x\n")]))
+            done, params = await client.queue.get()
+            samples.append(done - t)
+        lines = text.count("\n")
+        rows.append((f"{name} ({lines} lines, {n_diag} diagnostics): didOpen", f"{first * 1000:.0f} ms", "", ""))
+        rows.append((f"{name}: didChange (incl. 30 ms debounce)", f"{statistics.median(samples) * 1000:.0f} ms",
+                     f"{max(samples) * 1000:.0f} ms", f"{runs}"))
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    print("| measurement | median | max | runs |\n|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=20)
+    asyncio.run(main(ap.parse_args().runs))
