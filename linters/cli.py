@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -78,9 +79,20 @@ def main() -> None:
               help="Set a rule option, e.g. PERF001.mode=compiler (VALUE is TOML; bare words are strings).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the .cnlint_cache result cache.")
 @click.option("--shard", metavar="K/N", help="Lint only the K-th of N deterministic parts of the files (CI matrix).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Hide findings recorded in this baseline file; report only new ones.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record the current findings in FILE (pruning fixed ones) and exit.")
+@click.option("--new-from-rev", metavar="REV", help="Report only findings on lines changed since git REV.")
+@click.option("--new-from-merge-base", metavar="REV",
+              help="Report only findings on lines changed since the merge base of REV and HEAD.")
+@click.option("--include-baseline", is_flag=True,
+              help="Also emit hidden findings (SARIF baselineState \"unchanged\"; json and text mark them).")
+@click.option("--fix-new-only", is_flag=True, help="With --fix, fix only findings that are not hidden.")
 def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
           force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, column_kind,
-          fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard):
+          fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard, baseline_file,
+          write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only):
     """Lint PATHS (files or directories; default: the current directory)."""
     paths = list(paths) or ["."]
     cfg = _load_config(config, paths)
@@ -92,11 +104,35 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         _fail(str(e))
     shard_kn = _parse_shard(shard) if shard else None
 
+    from . import baseline as bl
+
+    try:
+        base = bl.Baseline.read(baseline_file or cfg.baseline) if (baseline_file or cfg.baseline) and \
+            not write_baseline else None
+        rev = bl.merge_base(new_from_merge_base) if new_from_merge_base else new_from_rev
+        changed_lines = bl.changed_since(rev) if rev else None
+    except ConfigError as e:
+        _fail(str(e))
+
     def lint():
-        return run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude,
-                   use_cache=cfg.cache and not no_cache, shard=shard_kn)
+        res = run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude,
+                  use_cache=cfg.cache and not no_cache, shard=shard_kn)
+        if base is not None:
+            res.findings, res.hidden, res.baseline_fixed = base.split(res.findings)
+        if changed_lines is not None:
+            cwd = os.getcwd()
+            keep = [f for f in res.findings if changed_lines.covers(f, cwd)]
+            res.hidden = sorted(res.hidden + [replace(f, baseline="unchanged") for f in res.findings
+                                              if not changed_lines.covers(f, cwd)])
+            res.findings = [replace(f, baseline="new") for f in keep]
+        return res
 
     result = lint()
+    if write_baseline:
+        out = bl.Baseline.from_findings(write_baseline, result.findings)
+        out.write()
+        click.echo(f"Wrote {len(result.findings)} findings ({len(out.entries)} entries) to {write_baseline}.")
+        sys.exit(EXIT_ERROR if result.has_errors else EXIT_CLEAN)
     fixed = 0
     if fix or diff:
         from .engine import Engine
@@ -104,8 +140,9 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         from .languages import detect
 
         engine = Engine(cfg, registry, selection)
-        langs = {f.path: detect(f.path, b"") for f in result.findings}
-        outcomes = fix_all(result.findings, engine, langs, unsafe=unsafe_fixes, write=not diff)
+        targets = result.findings if fix_new_only else result.findings + result.hidden
+        langs = {f.path: detect(f.path, b"") for f in targets}
+        outcomes = fix_all(targets, engine, langs, unsafe=unsafe_fixes, write=not diff)
         changed = [o for o in outcomes if o.changed]
         if diff:
             for o in changed:
@@ -128,15 +165,19 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     def sarif_log() -> str:
         from .reporters import sarif
 
+        # Shards of one run uploaded under one category would replace each other's alerts.
+        category = sarif_category or (f"cnlint/shard-{shard_kn[0]}-of-{shard_kn[1]}" if shard_kn else None)
         return sarif.render(result, column_kind=column_kind, all_rules=sarif_all_rules,
-                            include_suppressed=include_suppressed, category=sarif_category)
+                            include_suppressed=include_suppressed, category=category,
+                            include_baseline=include_baseline)
 
     if fmt == "text":
         report = text.render(result, show_source=not quiet, statistics=statistics, quiet=quiet)
     elif fmt == "json":
         from .reporters import json_format
 
-        report = json_format.render(result, include_suppressed=include_suppressed)
+        report = json_format.render(result, include_suppressed=include_suppressed,
+                                    include_baseline=include_baseline)
     elif fmt == "sarif":
         report = sarif_log()
     elif fmt == "github":

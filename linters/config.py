@@ -52,6 +52,7 @@ class Config:
     rule_paths: list[str] = field(default_factory=list)
     plugins: list[str] | None = None  # None: every installed plugin
     respect_gitignore: bool = True
+    baseline: str | None = None  # baseline file, relative to the config file
     cache: bool = True  # .cnlint_cache/ next to the config (or in the linted root)
     max_file_size: int = 2_000_000
     jobs: int = 0  # 0: all cores
@@ -144,6 +145,10 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
         elif key in ("respect-gitignore", "cache"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: {key} must be true or false")
+        elif key == "baseline":
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: baseline must be a path")
+            value = os.path.join(cfg.root, value)
         elif key in ("max-file-size", "jobs"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{where}: {key} must be a non-negative integer")

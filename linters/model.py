@@ -89,6 +89,7 @@ class Finding:
     line_text: str = ""
     suppressed_by: str | None = None  # the reason from the comment, when suppressed
     fingerprint: str = ""  # filled by the runner, stable across unrelated edits
+    baseline: str | None = None  # "new" | "unchanged" when a baseline or --new-from-rev applies
 
 
 class NoticeKind(str, enum.Enum):

@@ -28,6 +28,8 @@ class RunResult:
     enabled: list[str] = field(default_factory=list)
     registry: Registry | None = None
     root: str = "."  # where relative paths in the output are anchored
+    hidden: list[Finding] = field(default_factory=list)  # by a baseline or --new-from-rev
+    baseline_fixed: int = 0  # baseline entries that no longer occur
 
     @property
     def has_errors(self) -> bool:

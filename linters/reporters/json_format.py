@@ -43,10 +43,12 @@ def finding_dict(f: Finding) -> dict:
         }
     if f.suppressed_by is not None:
         d["suppressed"] = {"reason": f.suppressed_by}
+    if f.baseline is not None:
+        d["baseline_state"] = f.baseline
     return d
 
 
-def render(result: RunResult, include_suppressed: bool = False) -> str:
+def render(result: RunResult, include_suppressed: bool = False, include_baseline: bool = False) -> str:
     doc = {
         "version": FORMAT_VERSION,
         "tool": {"name": "cnlint", "version": __version__},
@@ -54,8 +56,11 @@ def render(result: RunResult, include_suppressed: bool = False) -> str:
         "notices": [{"kind": n.kind.value, "path": n.path, "message": n.message, "rule_id": n.rule_id or None}
                     for n in result.notices],
         "summary": {"files": result.files, "parsed": result.parsed, "findings": len(result.findings),
-                    "suppressed": len(result.suppressed), "errors": sum(n.is_error for n in result.notices)},
+                    "suppressed": len(result.suppressed), "errors": sum(n.is_error for n in result.notices),
+                    "hidden_by_baseline": len(result.hidden), "baseline_fixed": result.baseline_fixed},
     }
+    if include_baseline:
+        doc["hidden"] = [finding_dict(f) for f in result.hidden]
     if include_suppressed:
         doc["suppressed"] = [finding_dict(f) for f in result.suppressed]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

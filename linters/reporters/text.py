@@ -69,6 +69,10 @@ def summary(result: RunResult) -> str:
     extra = []
     if result.suppressed:
         extra.append(f"{len(result.suppressed)} suppressed")
+    if result.hidden:
+        extra.append(f"{len(result.hidden)} hidden by baseline")
+    if result.baseline_fixed:
+        extra.append(f"{result.baseline_fixed} baseline finding{'s' * (result.baseline_fixed != 1)} fixed")
     skipped = sum(1 for x in result.notices if x.kind.value == "skipped")
     if skipped:
         extra.append(f"{skipped} skipped")
