@@ -239,20 +239,33 @@ class Engine:
         out_ctx = rule.ctx = FileContext(ctx.path, ctx.language, ctx.source, self.selection.severities)
         known = set(self.registry.rules)
         for d in directives:
+            span = (d.start_byte, d.end_byte)
             if not d.ids:
                 if not d.used:
-                    rule.report((d.start_byte, d.end_byte), f"unused suppression `{d.kind}`: no finding here to ignore")
+                    rule.report(span, f"unused suppression `{d.kind}`: no finding here to ignore",
+                                fix=self._removal(rule, d, []))
                 continue
             unknown = [i for i in d.ids if i not in known]
             unused = [i for i in d.ids if i in ran and i not in d.used]
+            if not unknown and not unused:
+                continue
+            keep = [i for i in d.ids if i not in unknown and i not in unused]
+            # one fix per directive, on its first finding, so the two never overlap
+            fix = self._removal(rule, d, keep)
             if unknown:
-                rule.report((d.start_byte, d.end_byte),
-                            f"suppression names unknown rule{'s' * (len(unknown) > 1)} {', '.join(unknown)}")
+                rule.report(span, f"suppression names unknown rule{'s' * (len(unknown) > 1)} {', '.join(unknown)}",
+                            fix=fix)
+                fix = None
             if unused:
-                rule.report((d.start_byte, d.end_byte),
-                            f"unused suppression: no {', '.join(unused)} finding "
-                            f"{'in this file' if d.kind == 'ignore-file' else 'on this line'}")
+                rule.report(span, f"unused suppression: no {', '.join(unused)} finding "
+                                  f"{'in this file' if d.kind == 'ignore-file' else 'on this line'}", fix=fix)
         return out_ctx.findings
+
+    @staticmethod
+    def _removal(rule: Rule, d, keep: list[str]):
+        start, end, text = suppressions.removal(d, keep, rule.ctx.source)
+        what = f"keep only {', '.join(keep)}" if keep else "remove the suppression comment"
+        return rule.fix(what.capitalize(), rule.edit((start, end), text))
 
     def _per_file_ignores(self, path: str, findings: list[Finding]) -> list[Finding]:
         if not self.selection.per_file_ignores or not findings:

@@ -34,6 +34,12 @@ class Directive:
     start_byte: int
     end_byte: int
     used: set[str] = field(default_factory=set)
+    # where it sits on its line (code-point indices), for the fix that removes it
+    line_text: str = ""
+    col: int = 0
+    end_col: int = 0
+    ids_cols: tuple[int, int] | None = None
+    line_start_byte: int = 0
 
     def covers(self, rule_id: str) -> bool:
         return not self.ids or rule_id in self.ids
@@ -68,8 +74,45 @@ def parse_directives(ctx: FileContext) -> list[Directive]:
         ids = tuple(i.strip() for i in (d.group("ids") or "").split(",") if i.strip())
         end_byte = ctx.source.line_starts[line0] + len(line[: d.end()].encode("utf-8"))
         out.append(Directive(d.group("kind"), line0 + 1, ids, (d.group("reason") or "").strip(),
-                             start_byte, end_byte))
+                             start_byte, end_byte, line_text=line, col=col, end_col=d.end(),
+                             ids_cols=d.span("ids") if d.group("ids") is not None else None,
+                             line_start_byte=ctx.source.line_starts[line0]))
     return out
+
+
+def removal(d: Directive, keep_ids: list[str], source) -> tuple[int, int, str]:
+    """A byte-range edit ``(start, end, text)`` that drops the unused part of ``d``:
+    the unused ids from its list, or the whole comment when nothing is left."""
+    line = d.line_text
+
+    def byte(col: int) -> int:
+        return d.line_start_byte + len(line[:col].encode("utf-8"))
+
+    if keep_ids and d.ids_cols:
+        a, b = d.ids_cols
+        return byte(a), byte(b), ", ".join(keep_ids)
+    stripped = line[: d.col].rstrip()
+    leader = next((x for x in ("//", "/*", "#") if stripped.endswith(x)), None)
+    end = d.end_col
+    if leader == "/*":
+        close = line.find("*/", end)
+        end = close + 2 if close != -1 else end
+    if leader is None:  # the directive sits inside other comment text: drop just it
+        return byte(d.col), byte(end), ""
+    start = len(stripped) - len(leader)
+    rest = line[end:]
+    if rest.strip():  # another comment follows on the line: keep it
+        return byte(start), byte(end + len(rest) - len(rest.lstrip())), ""
+    if not line[:start].strip():  # a comment-only line: delete the line
+        next_line = d.line_start_byte + len(line.encode("utf-8"))
+        data = source.data
+        if data[next_line:next_line + 2] == b"\r\n":
+            next_line += 2
+        elif data[next_line:next_line + 1] == b"\n":
+            next_line += 1
+        return d.line_start_byte, next_line, ""
+    code_end = len(line[:start].rstrip())
+    return byte(code_end), byte(len(line)), ""
 
 
 def _in_comment(ctx, byte, line, col, py_lines, line_no) -> bool:

@@ -117,3 +117,18 @@ def test_apply_edits_orders_by_position():
         return Edit(Span(1, 1, 1, 1, a, b), t)
 
     assert apply_edits(b"abcdef", [e(4, 5, "X"), e(0, 1, "Y"), e(2, 2, "+")]) == b"Yb+cdXf"
+
+
+def test_unused_suppression_fix(project):
+    write(project, {
+        "s.go": 'package s\n\n// cnlint: ignore-file[TST001]\n'
+                'func a() int { return 1 } // cnlint: ignore[TST001] -- stale\n'
+                'func b() int { return 2 } // cnlint: ignore[TST001, NOPE001] // keep me\n'
+                'func c() int { return 3 } /* cnlint: ignore */\n',
+        "s.py": "x = eval('1')  # cnlint: ignore[TST003, TST001]\n",
+    })
+    r = cnlint("check", "--fix", "--select", "TST,CN002")
+    assert (project / "s.go").read_text() == (
+        'package s\n\nfunc a() int { return 1 }\nfunc b() int { return 2 } // keep me\nfunc c() int { return 3 }\n')
+    assert (project / "s.py").read_text() == "x = eval('1')  # cnlint: ignore[TST003]\n"
+    assert r.exit_code == 0, r.output

@@ -44,6 +44,7 @@ class UnusedSuppression(EngineRule):
     name = "unused-suppression"
     summary = "A `cnlint: ignore` comment suppresses nothing"
     severity = "warning"
+    fixable = "safe"
     tags = ("maintainability",)
     languages = languages.ALL
     help = """\
@@ -67,6 +68,7 @@ cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 ```
 
 ## How to fix
-Delete the comment, or the ids in it that no longer apply. Rules that are not
-enabled in this run are never reported as unused.
+Delete the comment, or the ids in it that no longer apply: `cnlint check --fix`
+does it (a safe fix). Rules that are not enabled in this run are never
+reported as unused.
 """
