@@ -115,7 +115,8 @@ def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
     seen: set[str] = set()
 
     def add(abs_path: str, explicit: bool) -> None:
-        if abs_path in seen:
+        real = os.path.realpath(abs_path)  # a file and a symlink to it are one file
+        if real in seen:
             return
         lang = languages.detect(abs_path)
         if lang is None and "." not in os.path.basename(abs_path):
@@ -124,7 +125,7 @@ def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
             if explicit:
                 problems.append((_display(abs_path, cwd), "not a Go, TypeScript, JavaScript or Python file"))
             return
-        seen.add(abs_path)
+        seen.add(real)
         targets.append(Target(_display(abs_path, cwd), lang))
 
     for raw in paths:

@@ -13,6 +13,7 @@ import re
 from .model import Span
 
 _WS = re.compile(r"\s+")
+BOM = b"\xef\xbb\xbf"
 
 
 class SourceFile:
@@ -70,7 +71,10 @@ class SourceFile:
 
     def _point(self, byte: int) -> tuple[int, int, int]:
         line0 = self.line_of(byte)
-        prefix = self.data[self.line_starts[line0]:byte].decode("utf-8", "replace")
+        start = self.line_starts[line0]
+        if line0 == 0 and self.data.startswith(BOM):
+            start = min(len(BOM), byte)  # a byte order mark is not a column (SARIF, LSP)
+        prefix = self.data[start:byte].decode("utf-8", "replace")
         # UTF-16 counts astral characters twice.
         astral = sum(1 for ch in prefix if ord(ch) > 0xFFFF)
         return line0, len(prefix), len(prefix) + astral

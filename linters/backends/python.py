@@ -18,6 +18,7 @@ from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, Qualified
 from ..context import FileContext
 from ..model import Fix
 from ..rule import Rule
+from ..source import BOM
 
 
 class PythonRule(Rule, cst.BatchableCSTVisitor):
@@ -37,7 +38,9 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     def byte_range(self, node: Any) -> tuple[int, int]:
         if isinstance(node, cst.CSTNode):
             span = byte_spans(self.ctx)[node]
-            return span.start, span.start + span.length
+            # libcst counts bytes after a UTF-8 byte order mark; the file's bytes include it
+            shift = 3 if self.ctx.source.data.startswith(BOM) else 0
+            return span.start + shift, span.start + span.length + shift
         return super().byte_range(node)
 
     def report(self, node: Any, message: str, *, fix: Fix | None = None,
