@@ -348,6 +348,32 @@ def config_cmd(path, config):
     click.echo(json.dumps(doc, indent=2, default=str))
 
 
+@main.command("merge-sarif")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+@click.option("--category", help="automationDetails.id of the merged run (default: the shards' common one).")
+def merge_sarif(files, output, category):
+    """Merge the SARIF logs of sharded runs (--shard K/N) into one run."""
+    from .sarif_merge import MergeError, merge
+
+    logs = []
+    for path in files:
+        try:
+            with open(path, encoding="utf-8") as f:
+                logs.append(json.load(f))
+        except (OSError, ValueError) as e:
+            _fail(f"{path}: not a readable SARIF file: {e}")
+    try:
+        text = json.dumps(merge(logs, category), indent=2, ensure_ascii=False) + "\n"
+    except (MergeError, KeyError, IndexError, TypeError) as e:
+        _fail(f"cannot merge: {e}")
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command()
 @click.option("--tcp", metavar="[HOST:]PORT", help="Listen on TCP instead of stdio.")
 def server(tcp):

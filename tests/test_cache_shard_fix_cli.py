@@ -110,3 +110,35 @@ def test_fix_diff_and_exit_codes(project):
     assert r.exit_code == 1  # pre-commit: changed files fail the hook
     r = cnlint("check", "--fix", "--exit-non-zero-on-fix")
     assert r.exit_code == 0 and "Fixed" not in r.stdout  # second run changes nothing
+
+
+def test_merge_sarif_of_shards_equals_one_run(project):
+    from test_sarif import validate
+
+    write(project, files(25))
+    write(project, {"bin.go": b"package x\x00"})  # a notification in one of the shards
+    full = json.loads(cnlint("check", "--format", "sarif", "--no-cache").stdout)
+    for k in (1, 2, 3):
+        r = cnlint("check", "--no-cache", "--shard", f"{k}/3", "--sarif-output", f"s{k}.sarif", "-q")
+        assert r.exit_code in (0, 1)
+        assert json.loads((project / f"s{k}.sarif").read_text())["runs"][0]["automationDetails"]["id"] \
+            == f"cnlint/shard-{k}-of-3/"
+    r = cnlint("merge-sarif", "s1.sarif", "s2.sarif", "s3.sarif", "-o", "merged.sarif")
+    assert r.exit_code == 0, r.output
+    merged = validate(json.loads((project / "merged.sarif").read_text()))
+    (run,) = merged["runs"]
+    assert run["automationDetails"]["id"] == "cnlint/"
+
+    def key(res, rules):
+        loc = res["locations"][0]["physicalLocation"]
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+        return (loc["artifactLocation"]["uri"], loc["region"]["startLine"], res["ruleId"],
+                res["partialFingerprints"]["cnlint/v1"])
+
+    frun = full["runs"][0]
+    assert sorted(key(r, run["tool"]["driver"]["rules"]) for r in run["results"]) == \
+        sorted(key(r, frun["tool"]["driver"]["rules"]) for r in frun["results"])
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notes] == \
+        [n["message"]["text"] for n in frun["invocations"][0]["toolExecutionNotifications"]]
+    assert cnlint("merge-sarif", "s1.sarif", "merged.sarif", "--category", "x").exit_code == 0
