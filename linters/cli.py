@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from collections import Counter
 from dataclasses import replace
 
 import click
@@ -89,10 +91,14 @@ def main() -> None:
 @click.option("--include-baseline", is_flag=True,
               help="Also emit hidden findings (SARIF baselineState \"unchanged\"; json and text mark them).")
 @click.option("--fix-new-only", is_flag=True, help="With --fix, fix only findings that are not hidden.")
+@click.option("--profile", "show_profile", is_flag=True, help="Print time per phase and per rule to stderr.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: on for long runs on a terminal).")
 def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
           force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, column_kind,
           fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard, baseline_file,
-          write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only):
+          write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only, show_profile,
+          progress):
     """Lint PATHS (files or directories; default: the current directory)."""
     paths = list(paths) or ["."]
     cfg = _load_config(config, paths)
@@ -114,9 +120,13 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     except ConfigError as e:
         _fail(str(e))
 
+    profile = Counter() if show_profile else None
+    started = time.perf_counter()
+
     def lint():
-        res = run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude,
-                  use_cache=cfg.cache and not no_cache, shard=shard_kn)
+        with _ProgressBar(progress) as tick:
+            res = run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude,
+                      use_cache=cfg.cache and not no_cache, shard=shard_kn, progress=tick, profile=profile)
         if base is not None:
             res.findings, res.hidden, res.baseline_fixed = base.split(res.findings)
         if changed_lines is not None:
@@ -171,6 +181,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
                             include_suppressed=include_suppressed, category=category,
                             include_baseline=include_baseline)
 
+    render_started = time.perf_counter()
     if fmt == "text":
         report = text.render(result, show_source=not quiet, statistics=statistics, quiet=quiet)
     elif fmt == "json":
@@ -201,6 +212,11 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         click.echo(report, nl=False)
     if fixed:
         click.echo(f"Fixed {fixed} finding{'s' * (fixed != 1)}.", err=fmt != "text")
+    if profile is not None:
+        from .profiling import render as render_profile
+
+        profile["render report"] += time.perf_counter() - render_started
+        click.echo(render_profile(profile, time.perf_counter() - started), err=True, nl=False)
     err = text.render_notices(result)
     if err:
         click.echo(err, err=True, nl=False)
@@ -210,6 +226,33 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     if fixed and exit_non_zero_on_fix:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+class _ProgressBar:
+    """A progress bar on stderr for runs long enough to want one (on a terminal)."""
+
+    def __init__(self, wanted: bool | None):
+        self.wanted = wanted
+        self.bar = None
+        self.started = 0.0
+
+    def __enter__(self):
+        if self.wanted is False or (self.wanted is None and not sys.stderr.isatty()):
+            return None
+        self.started = time.perf_counter()
+        return self.tick
+
+    def tick(self, n: int, total: int) -> None:
+        if self.bar is None and (self.wanted or time.perf_counter() - self.started > 2.0):
+            self.bar = click.progressbar(length=total, label="cnlint", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
 
 
 def _parse_shard(value: str) -> tuple[int, int]:

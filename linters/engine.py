@@ -22,7 +22,7 @@ from .loader import Registry
 from .model import FileResult, Finding, Notice, NoticeKind, Severity
 from .rule import Rule
 from .source import SourceFile
-from . import suppressions
+from . import profiling, suppressions
 
 SYNTAX_ERROR = "CN001"
 UNUSED_SUPPRESSION = "CN002"
@@ -143,6 +143,7 @@ class Engine:
         active = [r for r in self._active_rules(language, data) if r.id in enabled]
         want_unused = UNUSED_SUPPRESSION in enabled and suppressions.MARKER in data
         if not active and not want_unused and SYNTAX_ERROR not in enabled:
+            profiling.add("files prefiltered out (not parsed)", 1)
             return result  # prefilter: no rule can match, so do not even parse
 
         ctx = FileContext(path, language, source, self.selection.severities)
@@ -163,7 +164,8 @@ class Engine:
 
         findings = [f for f in ctx.findings if f.rule_id in enabled]
         findings = self._per_file_ignores(path, findings)
-        directives = suppressions.parse_directives(ctx)
+        with profiling.timed("suppressions"):
+            directives = suppressions.parse_directives(ctx)
         kept, suppressed = suppressions.apply(findings, directives)
         if want_unused:
             # A rule enabled in this run that reported nothing here (prefiltered
@@ -180,7 +182,8 @@ class Engine:
                 if not words or any(w in data for w in words)]
 
     def _run_treesitter(self, ctx: FileContext, active, on_crash, syntax: bool) -> None:
-        tree = ts_backend.parse(ctx)
+        with profiling.timed(f"parse {ctx.language}"):
+            tree = ts_backend.parse(ctx)
         err = ts_backend.first_syntax_error(tree) if syntax else None
         if err:
             self._syntax_error(ctx, *err)
@@ -192,10 +195,12 @@ class Engine:
         if not active:
             # Only the syntax check wants this file: CPython's own parser is ~10x
             # faster than building a libcst tree nobody will visit.
-            self._python_syntax_only(ctx)
+            with profiling.timed("parse python (CPython ast, syntax only)"):
+                self._python_syntax_only(ctx)
             return
         try:
-            py_backend.parse(ctx)
+            with profiling.timed("parse python (libcst)"):
+                py_backend.parse(ctx)
         except cst.ParserSyntaxError as e:
             # CPython's parser pinpoints errors better than libcst ("error at 2:0"
             # for an unclosed parameter list on line 1); use libcst's position

@@ -23,7 +23,8 @@ from typing import Any, ClassVar, Iterable
 from .model import Applicability, Edit, Finding, Fix, Location, Severity, Span
 
 HELP_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
-ID_RE = re.compile(r"^[A-Z]{2,5}[0-9]{3,4}$")
+#: A pack prefix (capitals, digits inside: K8S) and a 3-4 digit number.
+ID_RE = re.compile(r"^(?P<pack>[A-Z](?:[A-Z0-9]{0,3}[A-Z])?)[0-9]{3,4}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 
 #: Topic packs: an id's letters name its pack, and ``select`` accepts either.
@@ -97,8 +98,8 @@ class Rule:
     # ---- derived metadata ----
     @classmethod
     def pack(cls) -> str:
-        letters = re.match(r"[A-Z]+", cls.id)
-        return PACKS.get(letters.group(0), letters.group(0).lower()) if letters else ""
+        m = ID_RE.match(cls.id)
+        return PACKS.get(m.group("pack"), m.group("pack").lower()) if m else ""
 
     @classmethod
     def docs_url(cls) -> str:
@@ -176,7 +177,7 @@ def validate_metadata(cls: type[Rule]) -> list[str]:
     """Problems with a rule class's metadata, as readable sentences."""
     errs = []
     if not ID_RE.match(cls.id or ""):
-        errs.append(f"id {cls.id!r} must look like ABC123 (2-5 capitals, 3-4 digits)")
+        errs.append(f"id {cls.id!r} must look like ABC123 or K8S001 (a capitalised prefix, 3-4 digits)")
     if not NAME_RE.match(cls.name or ""):
         errs.append(f"name {cls.name!r} must be kebab-case")
     if not cls.summary:

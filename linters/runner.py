@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from . import profiling
 from .cache import Cache, salt
 from .config import Config, validate_rules
 from .discovery import Excluder, Target, discover
@@ -49,8 +51,11 @@ def load(cfg: Config, *, select=None, extend_select=(), ignore=()) -> tuple[Regi
 _ENGINE: Engine | None = None
 
 
-def _init_worker(cfg: Config, selection: Selection, cwd: str, cache_salt: str | None) -> None:
+def _init_worker(cfg: Config, selection: Selection, cwd: str, cache_salt: str | None,
+                 profile: bool = False) -> None:
     global _ENGINE
+    if profile:
+        profiling.enable()
     registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)  # cached in sys.modules under fork
     _ENGINE = Engine(cfg, registry, selection, cwd=cwd, cache=_cache(cfg, cache_salt))
 
@@ -66,19 +71,25 @@ def shard_of(path: str, shards: int) -> int:
 
 def _check_chunk(chunk: list[Target]):
     assert _ENGINE is not None
-    return [_ENGINE.check(t.path, t.language) for t in chunk]
+    with profiling.timed("check (read, parse, rules)"):
+        results = [_ENGINE.check(t.path, t.language) for t in chunk]
+    return results, profiling.take()
 
 
 def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: int = 0,
         force_exclude: bool = False, cwd: str | None = None, use_cache: bool = False,
-        shard: tuple[int, int] | None = None) -> RunResult:
-    """Lint ``paths``. ``shard`` = (K, N) keeps the K-th of N deterministic parts (1-based)."""
+        shard: tuple[int, int] | None = None, progress=None, profile: Counter | None = None) -> RunResult:
+    """Lint ``paths``. ``shard`` = (K, N) keeps the K-th of N deterministic parts (1-based);
+    ``progress(n, total)`` is called as files complete; ``profile`` (a Counter) collects timings."""
     cwd = cwd or os.getcwd()
     result = RunResult(enabled=selection.enabled, registry=registry, root=cfg.root)
     result.notices.extend(registry.notices)
     excluder = Excluder(cfg.excludes, cfg.root)
-    targets, problems = discover(paths, excluder, respect_gitignore=cfg.respect_gitignore,
-                                 force_exclude=force_exclude, cwd=cwd)
+    if profile is not None:
+        profiling.enable()
+    with profiling.timed("discover files"):
+        targets, problems = discover(paths, excluder, respect_gitignore=cfg.respect_gitignore,
+                                     force_exclude=force_exclude, cwd=cwd)
     for path, message in problems:
         result.notices.append(Notice(NoticeKind.SKIPPED, path, message))
     if shard is not None:
@@ -90,14 +101,25 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
     jobs = jobs or cfg.jobs or os.cpu_count() or 1
     if jobs == 1 or len(targets) < _PARALLEL_MIN_FILES:
         engine = Engine(cfg, registry, selection, cwd=cwd, cache=_cache(cfg, cache_salt))
-        file_results = [engine.check(t.path, t.language) for t in targets]
+        file_results = []
+        for t in targets:
+            with profiling.timed("check (read, parse, rules)"):
+                file_results.append(engine.check(t.path, t.language))
+            if progress:
+                progress(1, len(targets))
     else:
         # Many small chunks balance uneven file sizes; order is restored by sorting.
         n = max(1, min(64, len(targets) // (jobs * 8)))
         chunks = [targets[i:i + n] for i in range(0, len(targets), n)]
+        file_results = []
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(cfg, selection, cwd, cache_salt)) as pool:
-            file_results = [r for rs in pool.map(_check_chunk, chunks) for r in rs]
+                                 initargs=(cfg, selection, cwd, cache_salt, profile is not None)) as pool:
+            for rs, stats in pool.map(_check_chunk, chunks):
+                file_results.extend(rs)
+                if stats and profile is not None:
+                    profile.update(stats)
+                if progress:
+                    progress(len(rs), len(targets))
 
     for fr in file_results:
         result.findings.extend(fr.findings)
@@ -107,6 +129,9 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
     result.findings = assign_fingerprints(sorted(result.findings))
     result.suppressed = assign_fingerprints(sorted(result.suppressed))
     result.notices.sort(key=lambda n: (not n.is_error, n.path, n.message))
+    if profile is not None:
+        profile.update(profiling.take() or {})
+        profiling.stats = None
     return result
 
 

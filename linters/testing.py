@@ -30,8 +30,9 @@ from .discovery import Excluder, discover
 from .engine import SYNTAX_ERROR, Engine, resolve_selection
 from .loader import Registry
 
-_WANT = re.compile(r'(?://|#|/\*)\s*want:\s*(?P<body>(?:[A-Z]+[0-9]+(?:\s*"(?:[^"\\]|\\.)*")?[\s,]*)+)')
-_ITEM = re.compile(r'(?P<id>[A-Z]+[0-9]+)(?:\s*"(?P<rx>(?:[^"\\]|\\.)*)")?')
+_ID = r"[A-Z](?:[A-Z0-9]{0,3}[A-Z])?[0-9]{3,4}"
+_WANT = re.compile(r'(?://|#|/\*)\s*want:\s*(?P<body>(?:' + _ID + r'(?:\s*"(?:[^"\\]|\\.)*")?[\s,]*)+)')
+_ITEM = re.compile(r'(?P<id>' + _ID + r')(?:\s*"(?P<rx>(?:[^"\\]|\\.)*)")?')
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ metadata that the active rules declared.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, ClassVar, Iterable
 
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, QualifiedNameProvider
 
+from .. import profiling
 from ..context import FileContext
 from ..model import Fix
 from ..rule import Rule
@@ -65,6 +67,7 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
             def run(node):
                 if self._crashed:
                     return None
+                t = time.perf_counter() if profiling.stats is not None else 0.0
                 try:
                     return fn(node)
                 except Exception as e:
@@ -72,6 +75,9 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
                     if self._on_crash:
                         self._on_crash(self, e)
                     return None
+                finally:
+                    if t:
+                        profiling.add("rule " + self.id, time.perf_counter() - t)
             return run
 
         return {name: guard(fn) for name, fn in super().get_visitors().items()}
@@ -117,7 +123,8 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
     # unsafe_skip_copy: the wrapper must see the very nodes the rules report
     ctx._cst_wrapper = MetadataWrapper(ctx.tree, unsafe_skip_copy=True)
     try:
-        ctx._cst_wrapper.visit_batched(rules)
+        with profiling.timed("libcst metadata + traversal"):
+            ctx._cst_wrapper.visit_batched(rules)
     except Exception as e:  # metadata resolution itself failed: blame every rule of the batch
         for r in rules:
             if not r._crashed:

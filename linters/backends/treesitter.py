@@ -18,11 +18,13 @@ rules (files that pass different prefilters get different sets).
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any, ClassVar, Iterable
 
 import tree_sitter as ts
 
+from .. import profiling
 from ..context import FileContext
 from ..rule import Rule
 
@@ -150,13 +152,17 @@ def run_rules(ctx: FileContext, rules: Iterable[TreeSitterRule], on_crash) -> No
         r.ctx = ctx
     combined = _combined(ctx.language, tuple(type(r) for r in rules))
     dead: set[int] = set()
+    timing = profiling.stats is not None
     if combined.query is not None:
         cursor = ts.QueryCursor(combined.query)
-        for pattern, captures in cursor.matches(root):
+        with profiling.timed("tree-sitter query (all rules)"):
+            matches = cursor.matches(root)
+        for pattern, captures in matches:
             i, own = combined.owner[pattern]
             if i in dead:
                 continue
             rule = rules[i]
+            t = time.perf_counter() if timing else 0.0
             try:
                 if own:
                     rule.on_match(captures)
@@ -166,11 +172,14 @@ def run_rules(ctx: FileContext, rules: Iterable[TreeSitterRule], on_crash) -> No
             except Exception as e:  # a crashing rule must not stop the run
                 dead.add(i)
                 on_crash(rule, e)
+            if timing:
+                profiling.add("rule " + rule.id, time.perf_counter() - t)
     for i, rule in enumerate(rules):
         if i in dead or type(rule).check_tree is TreeSitterRule.check_tree:
             continue
         try:
-            rule.check_tree(root)
+            with profiling.timed("rule " + rule.id):
+                rule.check_tree(root)
         except Exception as e:
             on_crash(rule, e)
 
