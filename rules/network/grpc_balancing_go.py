@@ -1,0 +1,128 @@
+"""NET002 for Go: ``grpc.Dial``/``DialContext``/``NewClient`` of a Service name
+without ``dns:///`` or a load-balancing service config."""
+
+from __future__ import annotations
+
+from cnlint import TreeSitterRule
+
+from . import _golang as go
+from .grpc_balancing import GrpcWithoutClientLoadBalancing, has_lb_marker, kubernetes_service
+
+GRPC = "google.golang.org/grpc"
+ROUND_ROBIN = '`{"loadBalancingConfig":[{"round_robin":{}}]}`'
+
+
+class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitterRule):
+    languages = ("go",)
+    requires = ('"google.golang.org/grpc"',)
+    query = """
+    (call_expression
+      function: (selector_expression field: (field_identifier) @net002.fn)
+      (#any-of? @net002.fn "Dial" "DialContext" "NewClient")) @net002.call
+    """
+
+    def on_match(self, captures):
+        call = captures["net002.call"][0]
+        func = go.package_call(self.ctx, call, (GRPC,))
+        if not func:
+            return
+        args = go.arguments(call)
+        index = 1 if func == "DialContext" else 0
+        if len(args) <= index:
+            return
+        target_node = args[index]
+        literal = go.string_value(target_node)
+        if literal is None:
+            return
+        svc = kubernetes_service(literal)
+        if svc is None:
+            return
+        options = args[index + 1:]
+        missing_dns = func in ("Dial", "DialContext") and not svc.has_dns_scheme
+        missing_lb = self._policy_missing(call, options)
+        if not (missing_dns or missing_lb):
+            return
+        pkg = self.text(go.selector_call(call)[0])
+        what = f"`{pkg}.{func}(\"{literal}\")`"
+        problems, fixes = [], []
+        if missing_dns:
+            problems.append(f"the target has no `dns:///` scheme, so `{func}` uses the `passthrough` resolver "
+                            "and sees a single address")
+            fixes.append(f"dial `{svc.dns_form()}`")
+        if missing_lb:
+            problems.append("no load-balancing policy is set, so the default `pick_first` sends every RPC over "
+                            "one connection")
+            fixes.append(f"add `{pkg}.WithDefaultServiceConfig({ROUND_ROBIN})`")
+        self.report(call, f"{what} connects to the Kubernetes Service `{svc.service}.{svc.namespace}`: HTTP/2 keeps "
+                          "one long-lived connection, so every RPC goes to the one pod it first connected to; "
+                          f"{' and '.join(problems)}; {' and '.join(fixes)}, and make the Service headless "
+                          "(`clusterIP: None`) so DNS returns every pod — or balance per request with a "
+                          "service mesh",
+                    related=[(target_node, "this Service name")] if target_node.start_point[0] != call.start_point[0]
+                    else [])
+
+    def _policy_missing(self, call, options) -> bool:
+        """True when no load-balancing policy can be in the options: none is
+        written in them, and every variable or constant they use is declared in
+        this function or file without one."""
+        fn = go.outermost_function(call)
+        for option in options:
+            if has_lb_marker(self.text(option)):
+                return False
+            if not self._opaque(option):
+                continue
+            inner = option.named_children[0] if option.type == "variadic_argument" and option.named_child_count \
+                else option
+            if inner.type == "call_expression":  # grpc.WithDefaultServiceConfig(cfg)
+                args = go.arguments(inner)
+                inner = args[0] if go.package_call(self.ctx, inner, (GRPC,)) and args else inner
+            text = self._declaration_text(inner, fn)
+            if text is None or has_lb_marker(text):
+                return False  # declared elsewhere (a parameter, another file): it may set one
+        return True
+
+    def _opaque(self, option) -> bool:
+        """Whether a dial option argument is not written out in the call: a
+        variable, a spread slice, a helper's result, or
+        ``grpc.WithDefaultServiceConfig(cfg)`` with a non-literal config."""
+        if option.type != "call_expression":
+            return True
+        name = go.package_call(self.ctx, option, (GRPC,))
+        if name == "WithDefaultServiceConfig":
+            args = go.arguments(option)
+            return not args or go.string_value(args[0]) is None
+        return not name
+
+    def _declaration_text(self, node, fn):
+        """Text that holds everything ``node`` (an identifier) can contain: the
+        whole function when it is a local variable (appends included), its
+        declaration when it is a package-level var or const of this file;
+        None when it comes from elsewhere."""
+        if node.type != "identifier":
+            return None
+        name = self.text(node)
+        if fn is not None:
+            if self._is_parameter(fn, name):
+                return None
+            for n in go.walk(fn):
+                if n.type in ("short_var_declaration", "var_spec", "const_spec"):
+                    left = n.child_by_field_name("left")
+                    names = left.named_children if left is not None else n.children_by_field_name("name")
+                    if any(self.text(x) == name for x in names):
+                        return self.text(fn)
+        for decl in self.ctx.tree.root_node.named_children:
+            if decl.type in ("var_declaration", "const_declaration"):
+                for spec in go.walk(decl):
+                    if spec.type in ("var_spec", "const_spec") and \
+                            any(self.text(x) == name for x in spec.children_by_field_name("name")):
+                        return self.text(spec)
+        return None
+
+    def _is_parameter(self, fn, name: str) -> bool:
+        params = fn.child_by_field_name("parameters")
+        for decl in go.walk(params) if params is not None else ():
+            if decl.type in ("parameter_declaration", "variadic_parameter_declaration"):
+                if any(self.text(n) == name for n in decl.children_by_field_name("name")):
+                    return True
+        receiver = fn.child_by_field_name("receiver")
+        return receiver is not None and name in self.text(receiver)

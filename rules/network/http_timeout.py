@@ -1,0 +1,153 @@
+"""NET001 http-client-without-timeout: the metadata every backend shares.
+
+Checks: ``http_timeout_go.py`` (tree-sitter, Go) and ``http_timeout_py.py``
+(libcst, Python).
+"""
+
+from __future__ import annotations
+
+from cnlint import Option, Rule
+
+TIMEOUT = "timeout"
+SKIP_TEST_FILES = "skip-test-files"
+
+
+class HttpClientWithoutTimeout(Rule):
+    id = "NET001"
+    name = "http-client-without-timeout"
+    summary = "An outgoing HTTP request has no timeout and can block forever"
+    severity = "warning"
+    tags = ("reliability", "network", "cwe-400")
+    precision = "high"
+    fixable = "unsafe"
+    options = {
+        TIMEOUT: Option(10, "seconds used by the fix (`Timeout: 10 * time.Second`, `timeout=10`)"),
+        SKIP_TEST_FILES: Option(
+            True,
+            "do not report in test files (`*_test.go`, `test_*.py`, `tests/`, ...), which talk to "
+            "local test servers",
+        ),
+    }
+    help = """\
+## What it does
+Reports outgoing HTTP requests that can wait forever for an answer:
+
+- **Go** (`net/http`, import aliases resolved): the package helpers
+  `http.Get`, `http.Post`, `http.Head` and `http.PostForm`, and
+  `http.DefaultClient.Do/Get/Post/Head/PostForm` — they all use
+  `http.DefaultClient`, which has no timeout; and `http.Client` literals
+  (`&http.Client{...}`, `http.Client{...}`, `new(http.Client)`) without a
+  `Timeout` field.
+- **Python**: `requests.get/post/put/patch/delete/head/options/request(...)`
+  without `timeout=`, the same methods on a `requests.Session` created in the
+  same function or class (`s = requests.Session()`, `with requests.Session()
+  as s`, `self.session = requests.Session()`), and an explicit `timeout=None`.
+  httpx has a default timeout (5 seconds), so for httpx only an explicit
+  `timeout=None` (or `httpx.Timeout(None)`) is reported, on the functions,
+  `httpx.Client`/`httpx.AsyncClient` and their methods.
+
+## Why is this bad?
+Without a timeout a request to a server that accepts the connection but never
+answers (overloaded, stuck in GC, a half-open connection after a node or NAT
+failure, a load balancer that drops packets) blocks for ever. The goroutine or
+worker thread, its connection and everything the caller holds stay taken; in a
+service every request that hits the slow dependency piles up until the pod runs
+out of workers, memory or file descriptors, and a slow dependency becomes an
+outage (CWE-400, uncontrolled resource consumption).
+
+Go's documentation of [`http.Client`](https://pkg.go.dev/net/http#Client)
+says: "Timeout specifies a time limit for requests made by this Client ... A
+Timeout of zero means no timeout", and `DefaultClient`, used by `http.Get`,
+is a zero `Client`. The [requests documentation](https://requests.readthedocs.io/en/latest/user/quickstart/#timeouts)
+says: "Nearly all production code should use this parameter in nearly all
+requests. Failure to do so can cause your program to hang indefinitely."
+[httpx](https://www.python-httpx.org/advanced/timeouts/) enforces a 5-second
+default, which `timeout=None` turns off.
+
+## Example
+```go
+resp, err := http.Get(url)
+
+client := &http.Client{Transport: transport}
+```
+
+```python
+resp = requests.get(url)
+
+session = requests.Session()
+session.post(url, json=payload)
+
+client = httpx.Client(timeout=None)
+```
+
+## Use instead
+```go
+client := &http.Client{Timeout: 10 * time.Second, Transport: transport}
+resp, err := client.Get(url)
+
+// or a deadline per request
+ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+defer cancel()
+req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+resp, err := client.Do(req)
+```
+
+```python
+resp = requests.get(url, timeout=10)            # or timeout=(3.05, 27): (connect, read)
+
+session = requests.Session()
+session.post(url, json=payload, timeout=10)
+
+client = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
+```
+
+## How to fix
+Give every client or request an upper bound that suits the call: Go
+`http.Client{Timeout: ...}` (it covers connecting, redirects and reading the
+body) or a context deadline per request; Python `timeout=` on every requests
+call (a `(connect, read)` tuple separates the two; requests has no
+session-wide default), a finite timeout for httpx.
+
+The unsafe fix (`cnlint check --fix --unsafe-fixes`) adds the rule option
+`timeout` (default 10 seconds): `Timeout: 10 * time.Second` in the Go
+`http.Client` literal (when the file imports `time`; otherwise the edit is only
+shown as a suggestion, since `time` has to be imported too; `new(http.Client)`
+becomes `&http.Client{Timeout: 10 * time.Second}`) and `timeout=10` in Python
+calls. It is unsafe because a request that legitimately takes longer (a large
+download, a long poll) now fails; pick the value per call.
+
+```toml
+[options.NET001]
+timeout = 30
+```
+
+What is not reported:
+
+- A Go client literal with a `Transport: &http.Transport{...}` literal that
+  sets both a dial timeout (`DialContext`/`Dial` with a `net.Dialer` that has
+  a `Timeout`) and `ResponseHeaderTimeout`, or whose variable gets
+  `c.Timeout = ...` in the same function.
+- Go requests in a function that builds a deadline (`context.WithTimeout`,
+  `context.WithDeadline`, `wait.PollUntilContextTimeout`) and attaches it
+  (`http.NewRequestWithContext`, `req.WithContext`): the client literal or
+  `http.DefaultClient.Do` there is bounded by the context. A client literal
+  that is returned or stored in a field (a factory or accessor) is also left
+  alone when its file builds and attaches deadlines somewhere, since its
+  requests are made elsewhere.
+- A Go client literal handed straight to a dialer or stream
+  (`spdy.NewDialer(upgrader, &http.Client{...}, ...)`, websocket and watch
+  helpers): a `Timeout` would cut the upgraded, long-lived connection. The package helpers `http.Get`... take no context and
+  are always reported, unless the file sets `http.DefaultClient.Timeout`.
+- Python calls that pass `**kwargs` or `*args` (the timeout may be in there), and
+  sessions that get a custom adapter mounted (`s.mount(prefix, MyAdapter())`,
+  often the place a default timeout is set).
+- Test files (`*_test.go`, `test_*.py`, `*_test.py`, files under `tests/`...),
+  which talk to local test servers; set `skip-test-files = false` to check them.
+"""
+
+    def skip_file(self) -> bool:
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_file
+
+    def timeout_seconds(self) -> float:
+        value = self.options.get(TIMEOUT, 10)
+        return value if value > 0 else 10
