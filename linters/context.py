@@ -43,15 +43,18 @@ class FileContext:
         )
 
     def add(self, rule: Rule, span: Span, message: str, fix: Fix | None,
-            related: tuple[Location, ...] = ()) -> None:
+            related: tuple[Location, ...] = (), severity: str | None = None) -> None:
         src = self.source
+        level = self._severities.get(rule.id, Severity(rule.severity))
+        if severity is not None and level is Severity(rule.severity):
+            level = Severity(severity)  # the config did not re-level this rule
         line_text = src.line_text(span.start_line - 1)
         self.findings.append(Finding(
             path=self.path,
             span=span,
             rule_id=rule.id,
             message=message,
-            severity=self._severities.get(rule.id, Severity(rule.severity)),
+            severity=level,
             rule_name=rule.name,
             fix=fix,
             related=related,

@@ -118,11 +118,14 @@ class Rule:
         fix: Fix | None = None,
         related: Iterable[tuple[Any, str]] = (),
         end: Any = None,
+        severity: str | None = None,
     ) -> None:
         """Report ``node`` (a syntax node, or a ``(start_byte, end_byte)`` pair).
 
         ``end`` extends the span to the end of another node. ``related`` is a
         list of ``(node, message)`` for other places that explain the finding.
+        ``severity`` overrides the rule's default for this finding (a milder
+        variant of the problem); a severity set in the user's config still wins.
         """
         ctx = self.ctx
         start, stop = self.byte_range(node)
@@ -131,7 +134,7 @@ class Rule:
         rel = tuple(
             Location(ctx.path, ctx.source.span(*self.byte_range(n)), m) for n, m in related
         )
-        ctx.add(self, ctx.source.span(start, stop), message, fix, rel)
+        ctx.add(self, ctx.source.span(start, stop), message, fix, rel, severity)
 
     def byte_range(self, node: Any) -> tuple[int, int]:
         if isinstance(node, tuple):
@@ -170,7 +173,7 @@ class FileContextLike:  # documentation of what ``rule.ctx`` offers; see context
     project: Any
 
     def add(self, rule: Rule, span: Span, message: str, fix: Fix | None,
-            related: tuple[Location, ...]) -> None: ...
+            related: tuple[Location, ...], severity: str | None = None) -> None: ...
 
 
 def validate_metadata(cls: type[Rule]) -> list[str]:

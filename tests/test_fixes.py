@@ -132,3 +132,25 @@ def test_unused_suppression_fix(project):
         'package s\n\nfunc a() int { return 1 }\nfunc b() int { return 2 } // keep me\nfunc c() int { return 3 }\n')
     assert (project / "s.py").read_text() == "x = eval('1')  # cnlint: ignore[TST003]\n"
     assert r.exit_code == 0, r.output
+
+
+def test_replacement_nodes_keep_their_indentation(project):
+    write(project, {
+        "reindent.py": "from cnlint import PythonRule\nimport libcst as cst\n"
+                       "class Wrap(PythonRule):\n"
+                       "    id = 'FIX010'; name = 'wrap'; summary = 'x'; fixable = 'safe'\n"
+                       "    def visit_Call(self, node):\n"
+                       "        if getattr(node.func, 'value', '') == 'old':\n"
+                       "            self.report(node, 'old', severity='note',\n"
+                       "                        replacement=node.with_changes(func=cst.Name('new')))\n",
+        "a.py": "def f():\n    if True:\n        x = old(\n            1,\n            2,\n        )\n",
+    })
+    (project / "pyproject.toml").write_text('[tool.cnlint]\nrule-paths = ["reindent.py"]\n'
+                                            'extend-exclude = ["reindent.py"]\n')
+    import json as _json
+
+    doc = _json.loads(cnlint("check", "--format", "json", "--select", "FIX010").stdout)
+    assert doc["findings"][0]["severity"] == "note"  # per-finding severity
+    cnlint("check", "--fix", "--select", "FIX010")
+    assert (project / "a.py").read_text() == \
+        "def f():\n    if True:\n        x = new(\n            1,\n            2,\n        )\n"

@@ -47,14 +47,15 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     def report(self, node: Any, message: str, *, fix: Fix | None = None,
                replacement: cst.CSTNode | None = None, applicability: str = "safe",
-               related: Iterable[tuple[Any, str]] = (), end: Any = None) -> None:
+               related: Iterable[tuple[Any, str]] = (), end: Any = None, severity: str | None = None) -> None:
         """As ``Rule.report``; ``replacement`` is a libcst node that replaces
         ``node`` (turned into a text edit with the module's formatting)."""
         if replacement is not None and fix is None:
-            code = self.ctx.tree.code_for_node(replacement)
+            start = self.byte_range(node)[0]
+            code = _reindent(self.ctx.tree.code_for_node(replacement), self.ctx.source, start)
             fix = self.fix(f"Replace with `{_short(code)}`", self.edit(node, code),
                            applicability=applicability)
-        super().report(node, message, fix=fix, related=related, end=end)
+        super().report(node, message, fix=fix, related=related, end=end, severity=severity)
 
     # ---- helpers for rule authors ----
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
@@ -81,6 +82,17 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
             return run
 
         return {name: guard(fn) for name, fn in super().get_visitors().items()}
+
+
+def _reindent(code: str, source, start_byte: int) -> str:
+    """``code_for_node`` renders a node at column 0: give its continuation lines
+    the indentation of the line the replaced node starts on."""
+    if "\n" not in code:
+        return code
+    line = source.line_text(source.line_of(start_byte))
+    indent = line[: len(line) - len(line.lstrip())]
+    first, *rest = code.split("\n")
+    return "\n".join([first] + [indent + x if x.strip() else x for x in rest])
 
 
 def _short(code: str, n: int = 60) -> str:

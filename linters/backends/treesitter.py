@@ -73,6 +73,9 @@ class TreeSitterRule(Rule):
     def on_match(self, captures: dict[str, list[ts.Node]]) -> None:  # pragma: no cover - default
         pass
 
+    def begin_file(self, root: ts.Node) -> None:
+        """Called once per file before any match: reset per-file state here."""
+
     def check_tree(self, root: ts.Node) -> None:
         pass
 
@@ -148,10 +151,16 @@ def run_rules(ctx: FileContext, rules: Iterable[TreeSitterRule], on_crash) -> No
     if not rules:
         return
     root = ctx.tree.root_node
-    for r in rules:
-        r.ctx = ctx
-    combined = _combined(ctx.language, tuple(type(r) for r in rules))
     dead: set[int] = set()
+    for i, r in enumerate(rules):
+        r.ctx = ctx
+        if type(r).begin_file is not TreeSitterRule.begin_file:
+            try:
+                r.begin_file(root)
+            except Exception as e:
+                dead.add(i)
+                on_crash(r, e)
+    combined = _combined(ctx.language, tuple(type(r) for r in rules))
     timing = profiling.stats is not None
     if combined.query is not None:
         cursor = ts.QueryCursor(combined.query)
