@@ -1,0 +1,282 @@
+"""K8S003 resync-period-unitless: informer resync periods without a unit, or too short."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from cnlint import Option, Rule, TreeSitterRule
+
+from ._go_imports_a import (
+    CACHE, CONTROLLER_RUNTIME, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, TIME, GoFile, args_of,
+    ensure_import, eval_duration, format_duration, is_test_code, keyed, parse_duration, selector_parts,
+    strip_pointer, text, unwrap,
+)
+
+MIN_PERIOD = "min-period"
+
+#: informer factories (client-go, generated clientsets, dynamic, metadata): resync is argument 1
+FACTORIES = {
+    "NewSharedInformerFactory", "NewSharedInformerFactoryWithOptions", "NewFilteredSharedInformerFactory",
+    "NewDynamicSharedInformerFactory", "NewFilteredDynamicSharedInformerFactory",
+}
+#: k8s.io/client-go/tools/cache constructors: resync is argument 2
+CACHE_FUNCS = {"NewInformer": 2, "NewIndexerInformer": 2, "NewSharedInformer": 2, "NewSharedIndexInformer": 2,
+               "NewTransformingInformer": 2, "NewTransformingIndexerInformer": 2}
+#: dynamic/metadata single informers: resync is argument 3
+SINGLE_INFORMERS = {"NewFilteredDynamicInformer": 3, "NewFilteredMetadataInformer": 3}
+#: generated per-type informers: NewPodInformer(client, ns, resync, indexers), NewNodeInformer(client, resync, ...)
+GENERATED_INFORMER = re.compile(r"^New(Filtered)?[A-Z]\w*Informer$")
+#: fields holding a resync period: client-go's options structs, controller-runtime's SyncPeriod
+RESYNC_FIELDS = {"ResyncPeriod": CACHE, "SyncPeriod": CONTROLLER_RUNTIME}
+#: helpers that make a *time.Duration: ptr.To(d), pointer.Duration(d)
+POINTER_HELPERS = {"To", "Duration", "DurationPtr", "Ptr"}
+
+
+class ResyncPeriodUnitless(Rule):
+    id = "K8S003"
+    name = "resync-period-unitless"
+    summary = "An informer resync period has no time unit (nanoseconds) or is very short"
+    severity = "warning"
+    tags = ("kubernetes", "reliability")
+    precision = "high"
+    fixable = "unsafe"
+    options = {
+        MIN_PERIOD: Option("1m", "shortest resync period that is not reported, as a Go duration "
+                                 "(\"1m\", \"30s\", \"1h30m\"); 0 disables resync and is never reported"),
+        SKIP_TEST_FILES: SKIP_TEST_FILES_OPTION,
+    }
+    help = """\
+## What it does
+Reports the resync period given to a client-go informer, an informer factory
+or a controller-runtime cache when it is a bare number (`60`, which Go reads
+as **60 nanoseconds**), or a duration shorter than the `min-period` option
+(default one minute):
+
+- `informers.NewSharedInformerFactory(cs, 30)`,
+  `NewSharedInformerFactoryWithOptions`, `NewFilteredSharedInformerFactory`
+  (also the generated factories of CRD clientsets, `dynamicinformer` and
+  `metadatainformer`), generated informers such as
+  `coreinformers.NewPodInformer(cs, ns, 30, indexers)`;
+- `cache.NewInformer`, `NewIndexerInformer`, `NewSharedInformer`,
+  `NewSharedIndexInformer`, `informer.AddEventHandlerWithResyncPeriod(h, 30)`,
+  `ResyncPeriod:` in `cache.SharedIndexInformerOptions`/`HandlerOptions`;
+- controller-runtime's `SyncPeriod: &d` (`cache.Options`, `manager.Options`)
+  where `d` is a constant (`d := 10 * time.Second`, `ptr.To(...)`).
+
+Durations are evaluated as Go does: `30 * time.Second`, `time.Minute`,
+`10*time.Minute`, `time.Duration(30) * time.Second`, constants declared in the
+file. `0` (resync disabled) and values that come from flags or other files are
+not reported.
+
+## Why is this bad?
+A resync period is a `time.Duration`, which counts nanoseconds, and an
+untyped constant converts silently: `NewSharedInformerFactory(cs, 60)` asks
+for a resync every 60 ns. client-go raises a handler's period to its 1 second
+floor (`minimumResyncPeriod` in
+[shared_informer.go](https://github.com/kubernetes/client-go/blob/master/tools/cache/shared_informer.go)),
+but the reflector's resync timer still fires every 60 ns: the informer
+busy-loops on a CPU core, and every event handler gets an update for **every
+object in the cache every second**, which floods work queues and, in a
+controller that writes status on each sync, the API server. With
+`cache.NewInformer` there is no floor at all. Antrea shipped with
+`NewSharedInformerFactory(client, 60)` until a commit found that it "was
+interpreted as 60 nanoseconds. This was driving the CPU crazy"
+([antrea-io/antrea@cedd9c8](https://github.com/antrea-io/antrea/commit/cedd9c85959d0247a60112fe31605830cce3bcde)).
+
+Even with a unit, a resync is a full re-delivery of the cache: it does not
+fetch anything from the API server ("resync" is not "relist"), it only replays
+the cache to the handlers. Controllers are level-based and the watch delivers
+every change, so periods of seconds only add load: kube-controller-manager
+resyncs every 12 to 24 hours (`--min-resync-period`), controller-runtime
+defaults to 10 hours, and the sample-controller's 30 seconds is a demo value
+(allow it with `min-period = "30s"` if you copied it on purpose). See [`NewSharedInformerFactory`](https://pkg.go.dev/k8s.io/client-go/informers#NewSharedInformerFactory),
+[`NewSharedIndexInformer`](https://pkg.go.dev/k8s.io/client-go/tools/cache#NewSharedIndexInformer)
+and [`cache.Options.SyncPeriod`](https://pkg.go.dev/sigs.k8s.io/controller-runtime/pkg/cache#Options).
+
+## Example
+```go
+factory := informers.NewSharedInformerFactory(cs, 30)
+informer := cache.NewSharedIndexInformer(lw, &v1.Pod{}, 5*time.Second, cache.Indexers{})
+```
+
+## Use instead
+```go
+factory := informers.NewSharedInformerFactory(cs, 30*time.Second)  // if a resync is needed at all
+factory := informers.NewSharedInformerFactory(cs, 0)                // or: no periodic resync
+informer := cache.NewSharedIndexInformer(lw, &v1.Pod{}, 10*time.Minute, cache.Indexers{})
+```
+
+## How to fix
+A missing unit is reported as a warning; a period below `min-period` (a
+cost, not a bug) as a note.
+
+Write the unit: the fix turns a bare `60` into `60 * time.Second` (and adds
+the `time` import). It is an **unsafe** fix: it is the most common intent, but
+only a guess (the author may have meant minutes, or no resync at all: `0`),
+and it changes what the program does at run time, from a busy loop to a real
+period, so review it. Periods below `min-period` get no fix: raise them, or
+use 0 if nothing relies on the resync. To allow shorter periods:
+
+```toml
+[options.K8S003]
+min-period = "30s"
+```
+
+Test code is not reported by default: test files (`*_test.go`, files under
+`test/`, `tests/`, `testdata/`), test-helper packages (folders named `testing`,
+`testutil`, `e2e`, `fake`) and test doubles (`fake*.go`); set
+`skip-test-files = false` to report them.
+"""
+
+    def skip_file(self) -> bool:
+        return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
+
+
+class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
+    languages = ("go",)
+    requires = ("Informer", "SyncPeriod", "ResyncPeriod")
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self._file_ctx = None
+        self._go: Optional[GoFile] = None
+        self._min_ns: Optional[int] = None
+
+    @property
+    def _min(self) -> int:
+        """The ``min-period`` option in nanoseconds (a bad value crashes the rule with its reason)."""
+        if self._min_ns is None:
+            self._min_ns = parse_duration(str(self.options[MIN_PERIOD]))
+        return self._min_ns
+
+    @property
+    def go(self) -> GoFile:
+        if self._file_ctx is not self.ctx:
+            self._file_ctx = self.ctx
+            self._go = GoFile(self.ctx.tree.root_node)
+        return self._go
+
+    # ---- calls ----
+    def visit_call_expression(self, call) -> None:
+        operand, name = selector_parts(call)
+        if not name:
+            return
+        args = args_of(call)
+        index = None
+        if name == "AddEventHandlerWithResyncPeriod":
+            index = 1
+        elif operand is not None and operand.type == "identifier" and text(operand) in self.go.imports:
+            path = self.go.imports[text(operand)]
+            if name in FACTORIES:
+                index = 1
+            elif path == CACHE:
+                index = CACHE_FUNCS.get(name)
+            elif name in SINGLE_INFORMERS:
+                index = SINGLE_INFORMERS[name]
+            elif "/informers/" in path + "/" and GENERATED_INFORMER.match(name):
+                index = self._generated_index(args)
+        if index is None or index >= len(args) or self.skip_file():
+            return
+        what = f"`{text(operand)}.{name}`"
+        self._check(args[index], what, fixable=True)
+
+    def _generated_index(self, args) -> Optional[int]:
+        """NewPodInformer(client, namespace, resync, ...) vs NewNodeInformer(client, resync, ...)."""
+        if len(args) > 1:
+            d = eval_duration(self.go, args[1])
+            if d is not None or unwrap(args[1]).type == "int_literal":
+                return 1
+        return 2 if len(args) > 2 else None
+
+    # ---- option structs ----
+    def visit_keyed_element(self, elem) -> None:
+        body = elem.parent
+        lit = body.parent if body is not None else None
+        if lit is None or lit.type != "composite_literal":
+            return
+        key, value = keyed(elem)
+        if key not in RESYNC_FIELDS:
+            return
+        typ = strip_pointer(lit.child_by_field_name("type"))
+        q = self.go.qualified(typ) if typ is not None else None
+        if q is None:
+            return
+        if key == "ResyncPeriod" and q[0] != CACHE:
+            return
+        if key == "SyncPeriod" and not q[0].startswith(CONTROLLER_RUNTIME):
+            return
+        if self.skip_file():
+            return
+        target = self._pointee(value, elem)
+        if target is not None:
+            self._check(target, f"`{key}` of `{text(typ)}`", fixable=value.type != "unary_expression")
+
+    def _pointee(self, value, at):
+        """The duration expression behind ``&d``, ``ptr.To(d)``, ``pointer.Duration(d)``, or ``value``."""
+        if value is None:
+            return None
+        if value.type == "unary_expression" and text(value.child_by_field_name("operator")) == "&":
+            return value.child_by_field_name("operand")
+        if value.type == "type_conversion_expression":  # ptr.To[time.Duration](d)
+            typ = value.child_by_field_name("type")
+            inner = typ.child_by_field_name("type") if typ is not None and typ.type == "generic_type" else None
+            if inner is not None and text(inner.child_by_field_name("name")) in POINTER_HELPERS:
+                return value.child_by_field_name("operand")
+            return None
+        if value.type == "call_expression":
+            _, name = selector_parts(value)
+            args = args_of(value)
+            if name in POINTER_HELPERS and len(args) == 1:
+                return args[0]
+            return None
+        return value
+
+    # ---- the check ----
+    def _check(self, arg, what: str, fixable: bool) -> None:
+        d = eval_duration(self.go, arg)
+        if d is None or d.ns <= 0:
+            return
+        if not d.has_unit:
+            if d.ns >= self._min:
+                return
+            via = f" (`{d.ident}`)" if d.ident else ""
+            msg = (f"resync period `{_short(text(arg))}`{via} passed to {what} has no unit: a `time.Duration` counts "
+                   f"nanoseconds, so this resyncs every {format_duration(d.ns)} (the informer busy-loops and "
+                   f"re-delivers every cached object to its handlers every second); write "
+                   f"`{_number(d.ns)} * time.Second` (or 0 to disable resync)")
+            fix = self._fix(arg) if fixable else None
+            self.report(arg, msg, fix=fix)
+        elif d.ns < self._min:
+            msg = (f"resync period {format_duration(d.ns)} passed to {what} is below the minimum of "
+                   f"{format_duration(self._min)} (option `{MIN_PERIOD}`): every resync re-delivers every cached "
+                   f"object to the handlers; use a period of minutes to hours, or 0 if nothing needs it")
+            self.report(arg, msg, severity="note")  # a policy, not a bug: milder than a missing unit
+
+    def _fix(self, arg):
+        node = unwrap(arg) if arg.type == "parenthesized_expression" else arg
+        if node.type == "literal_element":
+            node = node.named_children[0] if node.named_child_count else node
+        if node.type == "int_literal":
+            number = text(node)
+            target = node
+        elif node.type == "call_expression" and self.go.qualified(node.child_by_field_name("function")) == \
+                (TIME, "Duration") and len(args_of(node)) == 1 and args_of(node)[0].type == "int_literal":
+            number = text(args_of(node)[0])
+            target = node
+        else:
+            return None
+        pkg, imp = ensure_import(self, self.go, TIME, "time")
+        edits = [self.edit(target, f"{number} * {pkg}.Second")]
+        if imp is not None:
+            edits.append(imp)
+        return self.fix(f"Count the period in seconds: `{number} * {pkg}.Second`", *edits, applicability="unsafe")
+
+
+def _number(ns: float) -> str:
+    return str(int(ns)) if float(ns).is_integer() else f"{ns:g}"
+
+
+def _short(code: str, n: int = 40) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= n else code[: n - 1] + "…"
