@@ -319,14 +319,25 @@ def rules_cmd(config, fmt):
 
 
 @main.command()
-@click.argument("rule_id")
+@click.argument("rule_id", required=False)
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
-def explain(rule_id, config):
+@click.option("--write-docs", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write every rule's page to DIR/<ID>.md (the docs/rules/ pages), instead of printing one.")
+def explain(rule_id, config, write_docs):
     """Show the help page of RULE_ID (an id like SEC001 or a name like tls-verification-disabled)."""
     cfg = _load_config(config, ["."])
     from .loader import load_rules
 
     registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)
+    if write_docs:
+        os.makedirs(write_docs, exist_ok=True)
+        for rid, info in sorted(registry.rules.items()):
+            if info.origin == "builtin":
+                with open(os.path.join(write_docs, f"{rid}.md"), "w", encoding="utf-8") as f:
+                    f.write(rule_page(info))
+        return
+    if not rule_id:
+        _fail("name a rule, e.g. `cnlint explain SEC001`")
     info = registry.rules.get(rule_id.upper()) or next(
         (i for i in registry.rules.values() if i.meta.name == rule_id), None)
     if info is None:
@@ -334,19 +345,23 @@ def explain(rule_id, config):
 
         names = list(registry.rules) + [i.meta.name for i in registry.rules.values()]
         _fail(f"unknown rule {rule_id!r}{did_you_mean(rule_id, names)}")
+    click.echo(rule_page(info), nl=False)
+
+
+def rule_page(info) -> str:
+    """A rule's help page: metadata, options, then its help text (markdown)."""
     m = info.meta
-    click.echo(f"# {m.id} {m.name}\n")
-    click.echo(f"{m.summary}\n")
-    click.echo(f"- Pack: {m.pack()}\n- Languages: {', '.join(info.languages)}\n- Default severity: {m.severity}"
-               f"\n- Precision: {m.precision}\n- Tags: {', '.join(m.tags) or '-'}"
-               + (f"\n- Security severity: {m.security_severity}" if m.security_severity is not None else "")
-               + f"\n- Fix: {info.fixable or 'none'}\n")
+    out = [f"# {m.id} {m.name}\n", f"{m.summary}\n",
+           f"- Pack: {m.pack()}\n- Languages: {', '.join(info.languages)}\n- Default severity: {m.severity}"
+           f"\n- Precision: {m.precision}\n- Tags: {', '.join(m.tags) or '-'}"
+           + (f"\n- Security severity: {m.security_severity}" if m.security_severity is not None else "")
+           + f"\n- Fix: {info.fixable or 'none'}\n"]
     if m.options:
-        click.echo("## Options")
-        for name, opt in m.options.items():
-            click.echo(f"- `{name}` (default `{opt.default!r}`): {opt.description}")
-        click.echo("")
-    click.echo(m.help.rstrip())
+        out.append("## Options")
+        out.extend(f"- `{name}` (default `{opt.default!r}`): {opt.description}" for name, opt in m.options.items())
+        out.append("")
+    out.append(m.help.rstrip())
+    return "\n".join(out) + "\n"
 
 
 @main.command("test-rules")

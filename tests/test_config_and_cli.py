@@ -174,3 +174,16 @@ def test_plugin_entry_point(tmp_path):
     assert "a.py:2:5: ACME001 pass found" in r.stdout
     r = cnlint_subprocess("rules", cwd=tmp_path / "proj", env=env)
     assert "ACME001" in r.stdout and "no-pass" in r.stdout
+
+
+def test_rule_docs_pages_are_in_sync():
+    """docs/rules/<ID>.md (the helpUri of every built-in rule) match `cnlint explain`."""
+    from cnlint.cli import rule_page
+    from cnlint.loader import load_rules
+
+    docs = os.path.join(os.path.dirname(__file__), "..", "docs", "rules")
+    for rid, info in load_rules().rules.items():
+        path = os.path.join(docs, f"{rid}.md")
+        assert os.path.isfile(path), f"missing {path}: run `cnlint explain --write-docs docs/rules`"
+        with open(path, encoding="utf-8") as f:
+            assert f.read() == rule_page(info), f"{path} is stale: run `cnlint explain --write-docs docs/rules`"
