@@ -109,3 +109,20 @@ class Project:
 @lru_cache(maxsize=4096)
 def project_for(directory: str) -> Project:
     return Project(directory)
+
+
+_CLEAR_HOOKS: list = []
+
+
+def on_clear(fn) -> None:
+    """Register a function that forgets a rule's own cached project facts."""
+    _CLEAR_HOOKS.append(fn)
+
+
+def clear_caches() -> None:
+    """Forget every cached project fact. The language server calls this when
+    a manifest, lockfile or node_modules changes; a CLI run never needs to."""
+    for cached in (_find_up_cached, _read_json, _read_go_mod, project_for):
+        cached.cache_clear()
+    for fn in _CLEAR_HOOKS:
+        fn()

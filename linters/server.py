@@ -220,7 +220,11 @@ def create_server() -> CnlintServer:
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: CnlintServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        # A config file changed: the stamp check in setup_for re-reads it; relint open documents.
+        # A config file changed: the stamp check in setup_for re-reads it. A manifest,
+        # lockfile or node_modules changed: forget the project facts rules cached.
+        from .project import clear_caches
+
+        clear_caches()
         for uri in list(ls.results):
             ls.schedule(uri, 0)
 
