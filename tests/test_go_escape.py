@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
-import shutil
 import subprocess
-import sys
 
 import pytest
 

@@ -116,12 +116,18 @@ test files (option `skip-test-files`).
 
 ## Why is this bad?
 Listers and informer stores hand out pointers to the very objects in the
-shared cache; nothing is copied. client-go's documentation of listers and of
-`ResourceEventHandler` says so: the objects "must be treated as read-only",
-and the sample-controller says "NEVER modify objects from the store. It's a
-read-only, local cache. You can use DeepCopy() to make a deep copy"
-([client-go `tools/cache`](https://pkg.go.dev/k8s.io/client-go/tools/cache#ResourceEventHandler),
-[sample-controller](https://github.com/kubernetes/sample-controller/blob/master/controller.go)).
+shared cache; nothing is copied. client-go says so in its API documentation
+([`tools/cache`](https://pkg.go.dev/k8s.io/client-go/tools/cache#ResourceEventHandler)):
+`ResourceEventHandler` "handlers MUST NOT modify the objects received; this
+concerns not only the top level of structure but all the data structures
+reachable from it", and of `ThreadSafeStore`: "you must not modify anything
+returned by Get or List as it will break the indexing feature in addition to
+not being thread safe". The
+[sample-controller](https://github.com/kubernetes/sample-controller/blob/master/controller.go)
+puts it as "NEVER modify objects from the store. It's a read-only, local
+cache. You can use DeepCopy() to make a deep copy of original object and
+modify this copy".
+
 Changing one:
 
 - corrupts what every other controller and event handler of the process
@@ -132,7 +138,9 @@ Changing one:
   crashes when two workers touch `Labels`/`Annotations`);
 - makes a later update compute no difference ("nothing changed") because the
   "old" object in the cache was changed too, so status updates are silently
-  skipped.
+  skipped;
+- leaves the store's indexes stale: an object whose indexed field (a label,
+  a node name) was changed in place is still filed under the old value.
 
 ## Example
 ```go

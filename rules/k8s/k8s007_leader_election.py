@@ -86,8 +86,8 @@ or in a config change rolled out to production:
   greater than retryPeriod*JitterFactor"), see
   [client-go `tools/leaderelection`](https://pkg.go.dev/k8s.io/client-go/tools/leaderelection#NewLeaderElector).
   The rules exist for safety: a leader must give up before its lease can
-  expire for the others, and must get several renewal attempts in before
-  the deadline, or two leaders act at once.
+  expire for the others (or two leaders act at once), and must get at least
+  one jittered retry in before its renewal deadline.
 
 ## Example
 ```go

@@ -37,9 +37,20 @@ GO_BUILDERS = {
     ("sigs.k8s.io/controller-runtime/pkg/client/config", "GetConfig"): "a config from the kubeconfig",
     ("sigs.k8s.io/controller-runtime/pkg/client/config", "GetConfigOrDie"): "a config from the kubeconfig",
 }
-WHY_GO = ("every call re-reads the kubeconfig or service-account files, creates a new HTTP transport "
-          "(new TCP and TLS handshakes, no connection reuse unless client-go's transport cache happens to "
-          "match) and a new QPS/Burst rate limiter, so client-side throttling is not shared")
+WHY_CONFIG = ("it re-reads and parses the kubeconfig (or the service-account token and CA files) every time, "
+              "and every client built from the new config gets its own rate limiter")
+WHY_CLIENT = ("each new client gets its own QPS/Burst rate limiter, so client-side throttling is not shared and "
+              "the process can flood the API server, and it shares connections with earlier clients only "
+              "through client-go's TLS transport cache, which does not cover exec or auth-provider "
+              "credentials or a custom Dial, Proxy or WrapTransport (then each client opens new TCP and TLS "
+              "connections)")
+WHY_DISCOVERY = "; nothing it discovers is kept for the next call"
+
+
+def _why_go(what: str) -> str:
+    if what.startswith(("the in-cluster config", "a config")):
+        return WHY_CONFIG
+    return WHY_CLIENT + (WHY_DISCOVERY if "discovery" in what else "")
 
 
 class ClientBuiltPerCall(Rule):
@@ -86,14 +97,18 @@ iteration or per request:
 - re-reads and re-parses the kubeconfig (or the service-account token and
   CA files) every time;
 - opens new connections: every new Python `ApiClient` has its own urllib3
-  pool, and a new client-go transport means new TCP and TLS handshakes with
-  the API server instead of reusing HTTP/2 connections, adding latency to
-  every request and load on the API server;
+  pool, so each one starts with new TCP and TLS handshakes; client-go shares
+  transports between clients built from equal TLS settings, but not for
+  configs with exec or auth-provider credentials, a custom `Dial`, `Proxy`
+  or `WrapTransport`, where every client opens its own connections; either
+  way latency and API server load go up;
 - gets a fresh client-side rate limiter (client-go's QPS/Burst), so the
   process no longer throttles itself and can flood the API server (which then
   answers 429 and API Priority and Fairness queues other clients);
-- for a dynamic client in Python, repeats API discovery (dozens of requests)
-  on every construction;
+- for a Python `DynamicClient`, loads and parses its discovery cache file
+  again (and fetches `/version` and `/apis` when that file is missing or
+  stale), and starts with an empty in-memory resource map; for a client-go
+  discovery client, the discovery answers are not cached between calls;
 - leaks: un-closed `ApiClient`s keep their thread pools and sockets.
 
 See client-go's [`rest.Config`](https://pkg.go.dev/k8s.io/client-go/rest#Config)
@@ -176,7 +191,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
             return
         for loop in enclosing_loops(call):
             if self._per_iteration(loop, call):
-                self.report(call, f"{shown} builds {what} on every iteration of this loop: {WHY_GO}; "
+                self.report(call, f"{shown} builds {what} on every iteration of this loop: {_why_go(what)}; "
                                   "build it once before the loop and reuse it",
                             related=[(loop.children[0], "the loop")])
                 return
@@ -184,7 +199,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
         if fn is not None:
             kind = handler_kind(self.ctx, fn)
             if kind is not None and self._same_every_time(call, fn):
-                self.report(call, f"{shown} builds {what} on every request of this {kind}: {WHY_GO}; "
+                self.report(call, f"{shown} builds {what} on every request of this {kind}: {_why_go(what)}; "
                                   "build it once at start-up and share it (clients are safe for concurrent use)")
 
     @staticmethod
@@ -388,7 +403,7 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
             if ".client" in q and last == "ApiClient":
                 return "builds a new `ApiClient`"
             if ".dynamic" in q and last == "DynamicClient":
-                return "builds a dynamic client (API discovery runs again)"
+                return "builds a dynamic client (its API discovery cache is loaded again)"
             if ".client" in q and last.endswith("Api") and last[:1].isupper() and not call.args:
                 return f"builds a `{last}` with its own new `ApiClient`"
             if ".client" in q and last.endswith("Api") and last[:1].isupper():

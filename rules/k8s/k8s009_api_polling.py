@@ -48,19 +48,29 @@ that sleeps between rounds:
 Not reported, by design:
 
 - retry loops: a counting loop (`for i := 0; i < 5; i++`, `for range 3`,
-  `for attempt in range(5)`, `while retries < 5`) and a sleep that only
-  runs on the error path (`if err != nil { time.Sleep(...); continue }`,
-  `except ApiException: time.sleep(...)`): they wait for one call to
+  `for attempt in range(5)`, `while retries < 5`), a sleep that only runs
+  on the error path (`if err != nil { time.Sleep(...); continue }`,
+  `except ApiException: time.sleep(...)`), and a loop that leaves as soon as
+  the call succeeds (`if err == nil { break }`): they wait for one call to
   succeed, they do not poll;
-- `wait.PollUntilContextTimeout`, `wait.PollUntilContextCancel`,
-  `wait.PollImmediate`, `wait.Until` and their closures: these take a
-  context or a stop channel and a bound (in Python, a `while` whose
-  condition is a comparison, such as `while time.time() < deadline:`, is
-  the bounded equivalent and is not reported either);
+- waits bounded by a deadline: `for time.Now().Before(deadline)`,
+  `if time.Since(start) > timeout { return ... }` in the loop,
+  `while time.time() < deadline:` (any `while` whose condition is a
+  comparison) and `if time.monotonic() - start > timeout: raise ...`. They
+  are what `wait.PollUntilContextTimeout` does, and it is not reported
+  either: its closure runs in a function literal, not in a loop of yours
+  (the same for `wait.PollImmediate`, `wait.Until` and friends);
+- paginated lists (`ListOptions{Continue: token}`, `_continue=token`): each
+  round reads the next page;
 - loops over a collection (`for _, ns := range namespaces`), where the sleep
   spaces out different requests;
+- `for range ticker.C` and `select` on a ticker (only `time.Sleep` and
+  `<-time.After` count as the loop's sleep);
 - controller-runtime client reads (served from the informer cache) and test
   files (option `skip-test-files`).
+
+A wait that can last forever (`while True:` ... `if pod.status.phase !=
+"Pending": break` ... `time.sleep(1)`) is reported: it polls without bound.
 
 ## Why is this bad?
 Every round of a polling loop is a full request to the API server, and a
@@ -157,6 +167,8 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
             sleep = self._sleep_in(loop)
             if sleep is None or self._only_on_error(call, loop):
                 continue
+            if _has_deadline(loop) or self._breaks_on_success(loop):
+                return  # a bounded wait (a deadline), or a retry until the call succeeds
             if self._reported.get(loop.id) is self.ctx:
                 return  # one finding per loop: its first read
             self._reported[loop.id] = self.ctx
@@ -209,6 +221,21 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
         return None
 
     @staticmethod
+    def _breaks_on_success(loop) -> bool:
+        """``if err == nil { break }`` (or ``return``): the loop retries one call."""
+        for n in loop_level_nodes(loop):
+            if n.type != "if_statement":
+                continue
+            cond = n.child_by_field_name("condition")
+            if cond is None or not re.fullmatch(r"\s*err\w*\s*==\s*nil\s*", text(cond)):
+                continue
+            body = n.child_by_field_name("consequence")
+            if body is not None and any(x.type in ("break_statement", "return_statement")
+                                        for x in walk(body)):
+                return True
+        return False
+
+    @staticmethod
     def _under_error_check(node, loop) -> bool:
         """Inside ``if err != nil { ... }`` (or any ``if`` testing an error) below ``loop``."""
         child, cur = node, node.parent
@@ -223,6 +250,26 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
 
     def _only_on_error(self, call, loop) -> bool:
         return self._under_error_check(call, loop)
+
+
+_DEADLINE = re.compile(r"time\.(Since|Until|Now)\(|deadline|timeout|Deadline|Timeout|expire")
+
+
+def _has_deadline(loop) -> bool:
+    """The loop ends at a deadline: ``for time.Now().Before(deadline)``, or
+    ``if time.Since(start) > timeout { return ... }`` / ``break`` in its body."""
+    kind, clause = loop_header(loop)
+    if kind == "cond" and _DEADLINE.search(text(clause)):
+        return True
+    for n in loop_level_nodes(loop):
+        if n.type != "if_statement":
+            continue
+        cond = n.child_by_field_name("condition")
+        body = n.child_by_field_name("consequence")
+        if cond is not None and body is not None and _DEADLINE.search(text(cond)) and \
+                any(x.type in ("break_statement", "return_statement") for x in walk(body)):
+            return True
+    return False
 
 
 def _error_branch(if_stmt, cond):
@@ -322,7 +369,7 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
             if isinstance(anc, cst.While) and (chain[i - 1] if i else node) is anc.body:
                 if isinstance(anc.test, (cst.Comparison, cst.BooleanOperation)):
                     continue  # while time.time() < deadline / while n < 5: bounded
-                if self._in_except(chain[:i]):
+                if self._in_except(chain[:i]) or self._has_deadline(anc):
                     return
                 sleep = self._sleep_in(anc)
                 if sleep is not None and id(anc) not in self._reported:
@@ -349,6 +396,21 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
     def _in_except(chain) -> bool:
         return any(isinstance(a, cst.ExceptHandler) for a in chain)
 
+    def _has_deadline(self, loop: cst.While) -> bool:
+        """``if time.time() > deadline: raise ...`` (or ``return``/``break``) in the loop:
+        a wait bounded by a deadline."""
+        code = self.ctx.tree.code_for_node
+        stack = list(loop.body.children)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.For, cst.While)):
+                continue
+            if isinstance(n, cst.If) and _PY_DEADLINE.search(code(n.test)) and any(
+                    isinstance(x, (cst.Raise, cst.Return, cst.Break)) for x in _walk_cst(n.body)):
+                return True
+            stack.extend(n.children)
+        return False
+
     def _sleep_in(self, loop: cst.While) -> Optional[cst.Call]:
         """A sleep run on every round (not in an ``except`` handler, a nested loop or function)."""
         stack = list(loop.body.children)
@@ -360,6 +422,17 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
                 return n
             stack.extend(n.children)
         return None
+
+
+_PY_DEADLINE = re.compile(r"time\.(time|monotonic|perf_counter)\(|datetime\.|deadline|timeout|expire", re.I)
+
+
+def _walk_cst(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
 
 
 def _dotted(node) -> Optional[str]:

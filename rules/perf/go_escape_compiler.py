@@ -496,14 +496,19 @@ def reaches_result(site: Site, sites: dict, results: set[str], depth: int = 0) -
     for fl in site.flows:
         if not fl:
             continue
-        m = _STORAGE.match(fl[-1].dst)
-        if m is None:
-            continue
+        root = fl[-1].dst
+        m = _STORAGE.match(root)
+        what, var = (m.group(1), False) if m is not None else (root, True)
+        if var and not IDENT.match(root):
+            continue  # {heap}, {temp}
         for other in sites.values():
-            if other is not site and other.what == m.group(1) and other.func == site.func and other.path == site.path:
-                tail = reaches_result(other, sites, results, depth + 1)
-                if tail is not None:
-                    return fl + tail
+            if other is site or other.what != what or other.path != site.path:
+                continue
+            if (var and not other.moved) or (other.func and site.func and other.func != site.func):
+                continue
+            tail = reaches_result(other, sites, results, depth + 1)
+            if tail is not None:
+                return fl + tail
     return None
 
 

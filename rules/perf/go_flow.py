@@ -24,16 +24,28 @@ closures) instead of the type-checked IR:
   variables only if the closure value escapes (``return func() *int { return
   &x }``), not when the closure is only called where it is defined.
 
-What it cannot know without types, it leaves out rather than guess: a call's
-result is never an allocation of this function (``errors.New``, constructors,
-methods that return their receiver), a store through a pointer
-(``p.next = &T{}``, ``s[i] = &T{}``) goes to the heap rather than to a
-result, and ``&x.f`` / ``x[:]`` / ``&x[i]`` allocate only when ``x`` is
-known to be a struct or array value (its declaration, its initializer, or
-same-package type declarations say so). Dead code the compiler removes
-before escape analysis is skipped: branches of ``if``/``for``/``switch`` with
-constant conditions (same-package constants included) and statements after a
-terminating statement.
+Calls: a call of a function of the same package (or a method of one of its
+types) uses a summary of that function, computed the same way and cached per
+package: which parameters reach which results, and with how many
+dereferences, unless they also reach the heap (the compiler's parameter
+tags); ``math/big`` methods return their receiver. Every other call is
+opaque: its result is never an allocation of this function (``errors.New``,
+other packages' constructors), and its arguments are assumed not to be kept.
+
+What it cannot know without types, it leaves out rather than guess: a store
+through a pointer (``p.next = &T{}``, ``s[i] = &T{}``) goes to the heap
+rather than to a result, and ``&x.f`` / ``x[:]`` / ``&x[i]`` allocate only
+when ``x`` is known to be a struct or array value (its declaration, its
+initializer, a same-package function's result type, or same-package type
+declarations say so). Dead code the compiler removes before escape analysis
+is skipped: branches of ``if``/``for``/``switch`` with constant conditions
+(same-package constants included) and statements after a terminating
+statement. Closures the compiler inlines where they are called and then
+drops (they capture variables and are small) report nothing of their own.
+
+``run(top, keep)`` may skip simple statements that mention none of the
+``keep`` variables (those that may flow into a return, found from the text by
+pointer_escape._returned_names): they cannot add a flow into a result.
 """
 
 from __future__ import annotations
@@ -44,7 +56,6 @@ from dataclasses import dataclass, field
 from .go_package import (ARRAY, DIRECT_KINDS, IFACE, MAP, NAMED, NOT_CONST, POINTER, SLICE, STRUCT,
                          TYPEPARAM, ConstEnv, Type, TypeInfo, Unknown, evaluate, static_bool)
 
-FUNC_NODES = ("function_declaration", "method_declaration", "func_literal")
 BUILTIN_NO_FLOW = {"len", "cap", "copy", "delete", "print", "println", "close", "clear", "complex", "real",
                    "imag", "recover", "make"}
 BUILTIN_TYPES = {"bool", "int8", "uint8", "byte", "int16", "uint16", "int32", "uint32", "rune", "float32",
@@ -172,7 +183,6 @@ def _unparen(node):
     return node
 
 
-HEAP = "heap"
 _SIDE_EFFECTS = re.compile(rb"&[^&]|\bfunc\b|\[[^\]]*:|\+\+|--")
 _LEAF_TYPES = frozenset(("identifier", "int_literal", "interpreted_string_literal", "raw_string_literal", "nil",
                          "true", "false", "float_literal", "rune_literal"))

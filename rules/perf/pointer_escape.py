@@ -14,7 +14,7 @@ import re
 from cnlint import Option, TreeSitterRule
 
 from . import go_escape_compiler as compiler
-from .go_flow import COMPOSITE, NEW, VARIABLE, Analyzer, Escape
+from .go_flow import COMPOSITE, NEW, Analyzer, Escape
 from .go_package import ConstEnv, TypeInfo, package_index
 
 # Something that can allocate or take an address: &x, new(T), a func literal
@@ -323,12 +323,6 @@ mode = "compiler"
             self.report(e.node, msg, related=related)
 
 
-def _top(node):
-    while node.parent is not None and node.parent.parent is not None:
-        node = node.parent
-    return node
-
-
 def _imported_names(root) -> set[bytes]:
     names = set()
     for n in root.children:
@@ -435,6 +429,8 @@ def _returned_names(body: bytes, fn) -> set[bytes]:
             names.update(n.text for n in p.children_by_field_name("name"))
     deps: dict[bytes, set[bytes]] = {}
     stack: list[tuple] = []  # per open brace: (names stored into, returned?)
+    live = 0  # frames of the stack that store or return something
+    stack_live = False
     paren = 0
     lhs: tuple = ()
     ret = False
@@ -442,9 +438,9 @@ def _returned_names(body: bytes, fn) -> set[bytes]:
         start = 0
         if paren <= 0:
             paren = 0
-            r = _RETURN.search(line)
+            r = _RETURN.search(line) if b"return" in line else None
             ret = r is not None
-            m = _ASSIGN_OP.search(line)
+            m = _ASSIGN_OP.search(line) if b"=" in line else None
             if m is not None and (r is None or m.start() < r.start()):
                 parts = _LHS_KEYWORDS.sub(b"", line[:m.start()]).split(b",")
                 lhs = tuple(x.group(0) for x in (_IDENT.search(p) for p in parts) if x is not None)
@@ -452,27 +448,34 @@ def _returned_names(body: bytes, fn) -> set[bytes]:
             else:
                 lhs = ()
                 start = r.end() if r is not None else 0
-        ids = _IDENT.findall(line, start)
-        if ids:
-            returned = ret
-            for t in lhs:
-                deps.setdefault(t, set()).update(ids)
-            for frame_lhs, frame_ret in stack:
-                returned = returned or frame_ret
-                for t in frame_lhs:
+        if lhs or ret or stack_live:
+            ids = _IDENT.findall(line, start)
+            if ids:
+                returned = ret
+                for t in lhs:
                     deps.setdefault(t, set()).update(ids)
-            if returned:
-                names.update(ids)
-        for c in _BRACKETS.findall(line):
-            if c == b"(" or c == b"[":
-                paren += 1
-            elif c == b")" or c == b"]":
-                paren -= 1
-            elif c == b"{":
-                stack.append((lhs, ret))
-                lhs, ret = (), False
-            elif stack:
-                lhs, ret = stack.pop()
+                for frame_lhs, frame_ret in stack:
+                    returned = returned or frame_ret
+                    for t in frame_lhs:
+                        deps.setdefault(t, set()).update(ids)
+                if returned:
+                    names.update(ids)
+        if b"(" in line or b")" in line or b"[" in line or b"]" in line or b"{" in line or b"}" in line:
+            for c in _BRACKETS.findall(line):
+                if c == b"(" or c == b"[":
+                    paren += 1
+                elif c == b")" or c == b"]":
+                    paren -= 1
+                elif c == b"{":
+                    stack.append((lhs, ret))
+                    if lhs or ret:
+                        live += 1
+                    lhs, ret = (), False
+                elif stack:
+                    lhs, ret = stack.pop()
+                    if lhs or ret:
+                        live -= 1
+            stack_live = live > 0
     todo = list(names)
     while todo:
         for d in deps.get(todo.pop(), ()):
