@@ -61,10 +61,6 @@ class Option:
         return tuple(value) if isinstance(d, tuple) else value
 
 
-class RuleCrash(Exception):
-    """Wraps an exception raised inside a rule, naming the rule."""
-
-
 class Rule:
     # ---- metadata (override in subclasses) ----
     id: ClassVar[str] = ""
@@ -200,4 +196,4 @@ def validate_metadata(cls: type[Rule]) -> list[str]:
     return errs
 
 
-__all__ = ["Rule", "Option", "Finding", "Fix", "Edit", "Applicability", "Severity", "RuleCrash"]
+__all__ = ["Rule", "Option", "Finding", "Fix", "Edit", "Applicability", "Severity", "EngineRule"]

@@ -183,7 +183,8 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
     def _check_stream(self, call: cst.Call) -> None:
         if _has_kwargs(call) or _keyword(call, "timeout_seconds") or _keyword(call, "_request_timeout"):
             return
-        func = call.args[0].value if call.args and call.args[0].keyword is None else None
+        func = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "func"),
+                    call.args[0].value if call.args and call.args[0].keyword is None else None)
         shown = self._module.code_for_node(func) if func is not None else "..."
         if isinstance(func, cst.Attribute) and func.attr.value in LOG_FUNCTIONS:
             self.report(call, f"this log stream (`{shown}`) has no `_request_timeout`: on a connection that "
