@@ -88,6 +88,21 @@ def text(node) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
+class PerFileGo:
+    """Mixin for Go rules: ``self.go`` is the ``GoFile`` of the file being
+    checked, built on first use and once per file."""
+
+    _file_ctx = None
+    _go: Optional["GoFile"] = None
+
+    @property
+    def go(self) -> "GoFile":
+        if self._file_ctx is not self.ctx:
+            self._file_ctx = self.ctx
+            self._go = GoFile(self.ctx.tree.root_node)
+        return self._go
+
+
 class GoFile:
     """Per-file facts shared by one rule's checks (built lazily, once per file)."""
 

@@ -394,10 +394,6 @@ def type_ref(ctx, type_node) -> Optional[tuple[str, str]]:
     return None
 
 
-HANDLER_TYPES = {
-    (NET_HTTP, "ResponseWriter"), (NET_HTTP, "Request"),
-}
-GIN = "github.com/gin-gonic/gin"
 FRAMEWORK_CONTEXTS = ("github.com/gin-gonic/gin", "github.com/labstack/echo", "github.com/gofiber/fiber")
 
 
@@ -411,7 +407,7 @@ def handler_kind(ctx, fn) -> Optional[str]:
         return "HTTP handler"
     for t in types:
         if t is not None and t[0].startswith(FRAMEWORK_CONTEXTS) and t[1] in ("Context", "Ctx"):
-            return f"{t[0].split('/')[-1] if not t[0].split('/')[-1].startswith('v') else t[0].split('/')[-2]} handler"
+            return f"{default_name(t[0])} handler"  # gin, echo, fiber
     if fn.type == "method_declaration" and text(fn.child_by_field_name("name")) == "Reconcile" and len(types) == 2:
         t = types[1]
         if t is not None and t[1] == "Request" and t[0] in (CTRL, CTRL_RECONCILE):

@@ -12,12 +12,11 @@ deliberate fallback), keep it quiet.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from cnlint import TreeSitterRule
 
 from ._go_imports_a import (
-    CONTROLLER_RUNTIME, CORE_V1, FUNCS, META_V1, POLICY_V1, GoFile, args_of, contains, drain_like,
+    CONTROLLER_RUNTIME, CORE_V1, FUNCS, META_V1, POLICY_V1, PerFileGo, args_of, contains, drain_like,
     drain_verb, empties_node, enclosing, ensure_import, function_name, resolve, selects_finished,
     selector_parts, strip_pointer, text, unwrap, walk, words,
 )
@@ -30,21 +29,9 @@ FINISHED_SELECTOR = re.compile(r"status\.phase\"?\s*[:=,]+\s*[^,)}\n]*?(Failed|S
 EVICTION_CALLS = {"Evict", "EvictV1", "EvictV1beta1", "EvictPod", "evictPod", "EvictPods", "evictPods"}
 
 
-class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
+class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSitterRule):
     languages = ("go",)
     requires = ("Delete",)
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self._file_ctx = None
-        self._go: Optional[GoFile] = None
-
-    @property
-    def go(self) -> GoFile:
-        if self._file_ctx is not self.ctx:
-            self._file_ctx = self.ctx
-            self._go = GoFile(self.ctx.tree.root_node)
-        return self._go
 
     def visit_call_expression(self, call) -> None:
         operand, method = selector_parts(call)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_a import (
-    CACHE, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, GoFile, args_of, is_test_code,
+    CACHE, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of, is_test_code,
     keyed_elements, selector_parts, strip_pointer, text, unwrap, walk,
 )
 
@@ -118,21 +117,9 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
 
 
-class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, TreeSitterRule):
+class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRule):
     languages = ("go",)
     requires = LW_FUNCS
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self._file_ctx = None
-        self._go: Optional[GoFile] = None
-
-    @property
-    def go(self) -> GoFile:
-        if self._file_ctx is not self.ctx:
-            self._file_ctx = self.ctx
-            self._go = GoFile(self.ctx.tree.root_node)
-        return self._go
 
     def visit_composite_literal(self, node) -> None:
         typ = strip_pointer(node.child_by_field_name("type"))

@@ -8,7 +8,7 @@ from typing import Optional
 from cnlint import Option, Rule, TreeSitterRule
 
 from ._go_imports_a import (
-    CACHE, CONTROLLER_RUNTIME, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, TIME, GoFile, args_of,
+    CACHE, CONTROLLER_RUNTIME, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, TIME, PerFileGo, args_of,
     ensure_import, eval_duration, format_duration, is_test_code, keyed, parse_duration, selector_parts,
     strip_pointer, text, unwrap,
 )
@@ -133,14 +133,12 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
 
 
-class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
+class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
     languages = ("go",)
     requires = ("Informer", "SyncPeriod", "ResyncPeriod")
 
     def __init__(self, options=None):
         super().__init__(options)
-        self._file_ctx = None
-        self._go: Optional[GoFile] = None
         self._min_ns: Optional[int] = None
 
     @property
@@ -149,13 +147,6 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
         if self._min_ns is None:
             self._min_ns = parse_duration(str(self.options[MIN_PERIOD]))
         return self._min_ns
-
-    @property
-    def go(self) -> GoFile:
-        if self._file_ctx is not self.ctx:
-            self._file_ctx = self.ctx
-            self._go = GoFile(self.ctx.tree.root_node)
-        return self._go
 
     # ---- calls ----
     def visit_call_expression(self, call) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_a import (
-    CACHE, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, GoFile, args_of, in_source, is_test_code, resolve,
+    CACHE, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of, in_source, is_test_code, resolve,
     selector_parts, text, unwrap, walk,
 )
 
@@ -121,21 +120,9 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
 
 
-class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
+class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):
     languages = ("go",)
     requires = ("WaitForCacheSync", "WaitForNamedCacheSync", "HasSynced", "Lister", "GetStore", "GetIndexer")
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self._file_ctx = None
-        self._go: Optional[GoFile] = None
-
-    @property
-    def go(self) -> GoFile:
-        if self._file_ctx is not self.ctx:
-            self._file_ctx = self.ctx
-            self._go = GoFile(self.ctx.tree.root_node)
-        return self._go
 
     # ---- ignored results ----
     def visit_expression_statement(self, stmt) -> None:

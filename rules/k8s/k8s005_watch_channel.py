@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_a import (
-    FUNCS, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, WATCH, GoFile, enclosing, is_test_code,
+    FUNCS, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, WATCH, PerFileGo, enclosing, is_test_code,
     resolve, selector_parts, text, unwrap, walk,
 )
 
@@ -130,21 +129,9 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
 
 
-class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
+class WatchChannelUncheckedGo(WatchChannelUnchecked, PerFileGo, TreeSitterRule):
     languages = ("go",)
     requires = ("ResultChan",)
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self._file_ctx = None
-        self._go: Optional[GoFile] = None
-
-    @property
-    def go(self) -> GoFile:
-        if self._file_ctx is not self.ctx:
-            self._file_ctx = self.ctx
-            self._go = GoFile(self.ctx.tree.root_node)
-        return self._go
 
     def visit_call_expression(self, call) -> None:
         operand, name = selector_parts(call)

@@ -16,7 +16,7 @@ from typing import Optional
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_b import (
-    CACHE, CTRL_CLIENT, FUNCS, METAV1, call_args, call_target, enclosing_function, go_imports,
+    CACHE, FUNCS, METAV1, call_args, call_target, enclosing_function, go_imports,
     literal_value, method_name, params, receiver, root_identifier, skip_file, skip_test_files_option,
     SKIP_TEST_FILES, text, unwrap, walk,
 )

@@ -7,7 +7,7 @@ from typing import Optional
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_b import (
-    CTRL, CTRL_MANAGER, LEADERELECTION, RESOURCELOCK, SKIP_TEST_FILES, call_args, call_target,
+    CTRL, CTRL_MANAGER, LEADERELECTION, RESOURCELOCK, SKIP_TEST_FILES, call_target,
     enclosing_function, eval_duration, fmt_duration, keyed_elements, pkg_member, skip_file,
     skip_test_files_option, text, walk,
 )

@@ -9,7 +9,7 @@ from libcst.metadata import QualifiedNameProvider
 
 from cnlint import Option, PythonRule, Rule
 
-from ._go_imports_b import SKIP_TEST_FILES, is_k8s_name, skip_file, skip_test_files_option
+from ._go_imports_b import SKIP_TEST_FILES, skip_file, skip_test_files_option
 
 TIMEOUT_SECONDS = "timeout-seconds"
 REQUEST_TIMEOUT = "request-timeout"
