@@ -44,19 +44,38 @@ def salt(enabled, registry, selection, cfg) -> str:
                 sources.add(inspect.getsourcefile(cls) or "")
             except TypeError:
                 pass
-    for path in sorted(sources):
+    # A rule's helpers live next to it (rules/perf/go_flow.py, ...): hash every
+    # module of the rule's folder, not only the file that defines the class.
+    files = set()
+    for path in sources:
+        d = os.path.dirname(path)
+        try:
+            files |= {os.path.join(d, n) for n in os.listdir(d) if n.endswith(".py")}
+        except OSError:
+            files.add(path)
+    for path in sorted(files):
         try:
             with open(path, "rb") as f:
-                h.update(hashlib.sha256(f.read()).digest())
+                h.update(path.encode() + hashlib.sha256(f.read()).digest())
         except OSError:
             h.update(path.encode())
     h.update(json.dumps([cfg.per_file_ignores, cfg.max_file_size], sort_keys=True).encode())
     return h.hexdigest()[:24]
 
 
-def project_stamp(directory: str) -> str:
-    """Stamps (mtime, size) of the project files that enclose ``directory``."""
+def project_stamp(directory: str, ext: str = "") -> str:
+    """Stamps (mtime, size) of the project files that enclose ``directory``, and
+    of the files with extension ``ext`` beside it (a Go package's other files,
+    which whole-package rules such as PERF001 read)."""
     parts = []
+    if ext:
+        try:
+            for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+                if entry.name.endswith(ext) and entry.is_file():
+                    st = entry.stat()
+                    parts.append(f"{entry.name}:{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            pass
     d = os.path.abspath(directory)
     while True:
         for name in PROJECT_FILES:

@@ -116,7 +116,10 @@ class Engine:
                 return result
         if self.cache is None or only is not None:
             return self._check(result, path, language, data, only)
-        extra = project_stamp(os.path.dirname(os.path.join(self.cwd, path))) if self._uses_project else ""
+        extra = ""
+        if self._uses_project:
+            ext = ".go" if language == languages.GO else ""
+            extra = project_stamp(os.path.dirname(os.path.join(self.cwd, path)), ext)
         key = self.cache.key(path, data, extra)
         cached = self.cache.get(key)
         if cached is not None:

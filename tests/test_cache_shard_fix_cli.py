@@ -142,3 +142,14 @@ def test_merge_sarif_of_shards_equals_one_run(project):
     assert [n["message"]["text"] for n in notes] == \
         [n["message"]["text"] for n in frun["invocations"][0]["toolExecutionNotifications"]]
     assert cnlint("merge-sarif", "s1.sarif", "merged.sarif", "--category", "x").exit_code == 0
+
+
+def test_cache_key_covers_package_siblings_for_project_rules(project, counted):
+    """PERF001 reads the whole Go package: editing a sibling file re-lints the others."""
+    write(project, {"pkg/a.go": "package pkg\n\nfunc A() *int { x := 1; return &x }\n",
+                    "pkg/b.go": "package pkg\n\nfunc B() int { return 2 }\n"})
+    cnlint("check", "-j", "1", "--select", "PERF001")
+    counted.clear()
+    (project / "pkg" / "b.go").write_text("package pkg\n\nfunc B() int { return 3 }\n")
+    cnlint("check", "-j", "1", "--select", "PERF001")
+    assert sorted(counted) == ["pkg/a.go", "pkg/b.go"]

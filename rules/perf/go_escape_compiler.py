@@ -372,7 +372,7 @@ def run_compiler(go: str, module_root: str, pkg_dir: str) -> PackageEscapes:
         if any(w in output for w in ("build constraints exclude all Go files", "is a pseudo-package",
                                      "no non-test Go files", "no Go files in")):
             return PackageEscapes(ok=True)  # nothing to compile here: its files keep the syntactic answer
-        lines = [ln.strip() for ln in output.splitlines() if ln.strip() and not ln.startswith("#")
+        lines = [ln.strip() for ln in output.splitlines() if ln.strip() and not ln.startswith(("#", "go: downloading"))
                  and not any(w in ln for w in ("escapes to heap", "inline", "flow:", " from ", "moved to heap",
                                                "does not escape", "leaking param", "capturing by", "mutates param",
                                                "calls param"))]
