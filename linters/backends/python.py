@@ -2,10 +2,13 @@
 
 A Python rule is a libcst ``BatchableCSTVisitor`` (Fixit's shape): write
 ``visit_Call(self, node)`` and friends and call ``self.report(node, message,
-replacement=new_node)``. Declare extra metadata in ``METADATA_DEPENDENCIES``
-(``QualifiedNameProvider``, ``ScopeProvider``, ...); all Python rules of a file
-run in ONE batched traversal of one parsed module, and libcst computes only the
-metadata that the active rules declared.
+replacement=new_node)``. All Python rules of a file run in ONE traversal of one
+parsed module (``python_walk``). ``self.qualified_names(node)`` resolves imports
+through the scopes the walk is in (``python_names``) and ``ParentNodeProvider``
+comes from the walk itself, both without libcst's metadata passes; any other
+metadata a rule declares in ``METADATA_DEPENDENCIES`` (``ScopeProvider``, or
+``QualifiedNameProvider`` for libcst's exact scope analysis) is computed by
+libcst, and only when an active rule declared it.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ import time
 from typing import Any, Callable, ClassVar, Iterable
 
 import libcst as cst
-from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
 
 from .. import profiling
 from ..context import FileContext
 from ..model import Fix
 from ..rule import Rule
 from ..source import BOM
+from .python_names import Scopes
+from .python_spans import SpanIndex
+from .python_walk import ParentMap, Walker
 
 
 class PythonRule(Rule, cst.BatchableCSTVisitor):
@@ -39,10 +45,10 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     def byte_range(self, node: Any) -> tuple[int, int]:
         if isinstance(node, cst.CSTNode):
-            span = byte_spans(self.ctx)[node]
+            start, end = self.ctx._py_spans.span(node)
             # libcst counts bytes after a UTF-8 byte order mark; the file's bytes include it
             shift = 3 if self.ctx.source.data.startswith(BOM) else 0
-            return span.start + shift, span.start + span.length + shift
+            return start + shift, end + shift
         return super().byte_range(node)
 
     def report(self, node: Any, message: str, *, fix: Fix | None = None,
@@ -59,8 +65,12 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     # ---- helpers for rule authors ----
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        """Fully qualified names ``node`` may refer to (needs QualifiedNameProvider)."""
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        """Fully qualified names a ``Name`` or ``a.b.c`` attribute chain may refer
+        to, e.g. ``{"requests.get"}`` for ``get`` after ``from requests import get``.
+        Uses libcst's QualifiedNameProvider if the rule declared it."""
+        if QualifiedNameProvider in self.get_inherited_dependencies():
+            return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        return self.ctx._py_scopes.qualified_names(node)
 
     def get_visitors(self):
         # Guard each visitor so one crashing rule cannot abort the shared traversal.
@@ -100,16 +110,6 @@ def _short(code: str, n: int = 60) -> str:
     return code if len(code) <= n else code[: n - 1] + "…"
 
 
-def byte_spans(ctx: FileContext):
-    """Byte spans of every node, computed on the first report only: the
-    position providers regenerate the whole module's code, which costs more
-    than all the rules together on files without findings."""
-    spans = getattr(ctx, "_cst_spans", None)
-    if spans is None:
-        spans = ctx._cst_spans = ctx._cst_wrapper.resolve(ByteSpanPositionProvider)
-    return spans
-
-
 def parse(ctx: FileContext) -> cst.Module:
     module = cst.parse_module(ctx.source.text)
     ctx.tree = module
@@ -132,12 +132,28 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
         r.ctx = ctx
         r._crashed = False
         r._on_crash = on_crash
+    module = ctx.tree
     # unsafe_skip_copy: the wrapper must see the very nodes the rules report
-    ctx._cst_wrapper = MetadataWrapper(ctx.tree, unsafe_skip_copy=True)
+    ctx._cst_wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    deps = set().union(*(r.get_inherited_dependencies() for r in rules))
+    parents = ParentMap(module)
+    ctx._py_spans = SpanIndex(module, parents)
     try:
-        with profiling.timed("libcst metadata + traversal"):
-            ctx._cst_wrapper.visit_batched(rules)
-    except Exception as e:  # metadata resolution itself failed: blame every rule of the batch
+        with profiling.timed("libcst metadata"):
+            resolved = ctx._cst_wrapper.resolve_many(deps - {ParentNodeProvider})
+        resolved[ParentNodeProvider] = parents
+        visitors: dict[str, list] = {}
+        for r in rules:
+            r.metadata = {k: resolved[k] for k in r.get_inherited_dependencies()}
+            for name, fn in r.get_visitors().items():
+                visitors.setdefault(name, []).append(fn)
+        ctx._py_scopes = Scopes(module)
+        with profiling.timed("python rules traversal"):
+            Walker(visitors, parents, ctx._py_scopes, ctx._py_spans.enter_statement).walk(module)
+    except Exception as e:  # metadata resolution or the walk itself failed: blame every rule of the batch
         for r in rules:
             if not r._crashed:
                 on_crash(r, e)
+    finally:
+        for r in rules:
+            r.metadata = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
+from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
 
@@ -362,7 +362,7 @@ def _decorator_name(dec: cst.Decorator) -> str:
 
 class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
     requires = ("kubernetes",)
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, ParentNodeProvider)
+    METADATA_DEPENDENCIES = (ParentNodeProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = skip_file(self)

@@ -6,7 +6,7 @@ import re
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
+from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
 
@@ -306,7 +306,7 @@ SLEEPS = {"time.sleep", "asyncio.sleep"}
 
 class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
     requires = ("kubernetes",)
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, ParentNodeProvider)
+    METADATA_DEPENDENCIES = (ParentNodeProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = skip_file(self)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from cnlint import Option, PythonRule, Rule
 
@@ -116,7 +115,6 @@ request-timeout = 660
 
 class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
     requires = ("stream(", ".watch(")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = skip_file(self)

@@ -8,7 +8,6 @@ only the policy is checked.
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from cnlint import PythonRule
 
@@ -28,7 +27,6 @@ CHANNELS = {
 
 class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, PythonRule):
     requires = ("grpc",)
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from cnlint import PythonRule
 
@@ -37,7 +36,6 @@ _REQUEST_TIMEOUT_POSITION = 8
 
 class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, pyh.ScopeTracker):
     requires = ("requests", "httpx")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = self.skip_file()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from cnlint import PythonRule
 
@@ -32,7 +31,6 @@ _GROUPING_POSITION = 3  # push_to_gateway(gateway, job, registry, grouping_key=N
 
 class PushgatewayPushOverwritesPython(PushgatewayPushOverwrites, PythonRule):
     requires = ("push_to_gateway", "pushadd_to_gateway")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node

@@ -1,8 +1,7 @@
 """SEC001 for Python: ``verify=False``, ``ssl._create_unverified_context``,
 ``CERT_NONE`` and ``verify_ssl = False``.
 
-Calls are recognised by their qualified names (``QualifiedNameProvider``
-resolves ``import requests as r`` and ``from requests import get``). Session
+Calls are recognised by their qualified names (``qualified_names`` resolves ``import requests as r`` and ``from requests import get``). Session
 and context objects are tracked by the dotted name they are bound to in a
 function (or, for ``self.x``, in a class), so ``session.verify = False`` is
 reported only for a ``requests.Session``; those checks are resolved when the
@@ -15,7 +14,6 @@ from typing import Optional
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import QualifiedNameProvider
 
 from cnlint import PythonRule
 
@@ -101,7 +99,6 @@ def _string_value(node) -> Optional[str]:
 class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
     # "verify" also covers verify_ssl and verify_mode
     requires = ("verify", "CERT_NONE", "cert_reqs", "_create_unverified_context", "ssl=False", "TCPConnector")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     # ---- per-module state ----
     def visit_Module(self, node: cst.Module) -> None:

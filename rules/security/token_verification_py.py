@@ -12,7 +12,6 @@ import re
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from cnlint import PythonRule
 
@@ -34,7 +33,6 @@ REQUEST_PARAMS = {"request", "req", "http_request", "event"}
 
 class TokenVerificationDisabledPython(TokenVerificationDisabled, PythonRule):
     requires = ("jwt", "jose")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node

@@ -1,0 +1,159 @@
+"""One fast traversal of a libcst module for all Python rules of a file.
+
+libcst's own ``visit`` rebuilds every node on the way back up (it is shared
+with transformers), which costs four times a plain walk; rules here only read
+the tree. This walker visits the same nodes in the same order as libcst (the
+child order is read from each node class's ``_visit_and_replace_children``),
+calls the batched ``visit_<Node>`` / ``visit_<Node>_<field>`` /
+``leave_<Node>_<field>`` / ``leave_<Node>`` callbacks of every rule, records
+each node's parent (a cheap stand-in for ``ParentNodeProvider``) and keeps
+the name-resolution scopes of ``python_names`` in step.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Callable, Iterable, Optional
+
+import libcst as cst
+
+_FIELD = re.compile(r"""visit_\w+\(\s*self\s*,\s*["'](\w+)["']""")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(cls: type) -> tuple[str, ...]:
+    """Names of ``cls``'s fields that hold child nodes, in libcst's visiting order."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        try:
+            # dict.fromkeys: a field may be named twice (ImportFrom.names: sequence or star)
+            fields = tuple(dict.fromkeys(_FIELD.findall(inspect.getsource(cls._visit_and_replace_children))))
+        except (OSError, TypeError):  # no source (frozen install): dataclass order
+            fields = tuple(f for f in getattr(cls, "__dataclass_fields__", ()))
+        _FIELDS[cls] = fields
+    return fields
+
+
+def children(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                if isinstance(v, cst.CSTNode):
+                    yield v
+
+
+class ParentMap:
+    """Parents recorded by the walk. A lookup of a node the walk has not
+    reached yet (a rule looking down the tree) completes the map first."""
+
+    def __init__(self, root: cst.CSTNode):
+        self.root = root
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self._complete = False
+
+    def get(self, node, default=None):
+        p = self.parents.get(node)
+        if p is None and not self._complete and node is not self.root:
+            self._fill()
+            p = self.parents.get(node)
+        return default if p is None else p
+
+    def __getitem__(self, node):
+        p = self.get(node)
+        if p is None:
+            raise KeyError(node)
+        return p
+
+    def __contains__(self, node) -> bool:
+        return self.get(node) is not None
+
+    def _fill(self) -> None:
+        self._complete = True
+        stack = [self.root]
+        parents = self.parents
+        while stack:
+            n = stack.pop()
+            for c in children(n):
+                parents[c] = n
+                stack.append(c)
+
+
+Callback = Callable[[Any], Any]
+
+
+class Walker:
+    """Dispatch table for one batch of visitors (``{"visit_Call": [fn, ...]}``)."""
+
+    def __init__(self, visitors: dict[str, list[Callback]], parents: Optional[ParentMap] = None,
+                 scopes=None, on_statement: Optional[Callback] = None):
+        self.visitors = visitors
+        self.parents = parents
+        self.scopes = scopes
+        self.on_statement = on_statement  # told of each top-level statement before it is walked
+        self._table: dict[type, tuple] = {}
+
+    def _entry(self, cls: type) -> tuple:
+        name = cls.__name__
+        v = self.visitors
+        fields = child_fields(cls)
+        attr = tuple((f, v.get(f"visit_{name}_{f}", ()), v.get(f"leave_{name}_{f}", ())) for f in fields)
+        if not any(a[1] or a[2] for a in attr):
+            attr = None
+        entry = (v.get(f"visit_{name}", ()), v.get(f"leave_{name}", ()), fields, attr)
+        self._table[cls] = entry
+        return entry
+
+    def walk(self, node: cst.CSTNode) -> None:
+        entry = self._table.get(type(node)) or self._entry(type(node))
+        visit, leave, fields, attr = entry
+        for fn in visit:
+            fn(node)
+        scopes = self.scopes
+        pushed = scopes is not None and scopes.enter(node)
+        parents = self.parents.parents if self.parents is not None else None
+        walk = self.walk
+        if self.on_statement is not None and isinstance(node, cst.Module):
+            walk = self._statement_walker(node)
+        if attr is None:
+            for f in fields:
+                value = getattr(node, f)
+                if isinstance(value, cst.CSTNode):
+                    if parents is not None:
+                        parents[value] = node
+                    walk(value)
+                elif isinstance(value, (list, tuple)):
+                    for c in value:
+                        if isinstance(c, cst.CSTNode):
+                            if parents is not None:
+                                parents[c] = node
+                            walk(c)
+        else:
+            for f, before, after in attr:
+                for fn in before:
+                    fn(node)
+                value = getattr(node, f)
+                for c in (value,) if isinstance(value, cst.CSTNode) else value if isinstance(
+                        value, (list, tuple)) else ():
+                    if isinstance(c, cst.CSTNode):
+                        if parents is not None:
+                            parents[c] = node
+                        walk(c)
+                for fn in after:
+                    fn(node)
+        for fn in leave:
+            fn(node)
+        if pushed:
+            scopes.exit()
+
+    def _statement_walker(self, module: cst.Module) -> Callback:
+        body = {id(s) for s in module.body}
+
+        def walk(child):
+            if id(child) in body:
+                self.on_statement(child)
+            self.walk(child)
+        return walk

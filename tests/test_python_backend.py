@@ -1,0 +1,148 @@
+"""The Python backend's own traversal, name resolution and positions agree with
+libcst's (slower) originals."""
+
+from __future__ import annotations
+
+import sysconfig
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import (ByteSpanPositionProvider, MetadataWrapper, ParentNodeProvider,
+                             QualifiedNameProvider)
+
+from cnlint.backends.python_names import Scopes
+from cnlint.backends.python_spans import SpanIndex
+from cnlint.backends.python_walk import ParentMap, Walker
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+SAMPLES = [STDLIB / n for n in ("argparse.py", "asyncio/base_events.py", "dataclasses.py",
+                                "json/decoder.py", "typing.py")]
+
+SOURCE = '''\
+# header comment
+"""doc"""
+import os.path
+import requests as rq
+from urllib import request
+from . import sibling
+from .pkg import thing as other
+from ssl import _create_unverified_context as unverified
+
+def f(rq, x=os.path.join("a")):
+    rq.get(x)            # the parameter, not requests
+    request.urlopen(x)
+    open(x)
+    return lambda os: os.sep
+
+class C:
+    session = requests_later = None
+    def m(self):
+        return rq.get(self)   # module-level rq: requests (class scope skipped)
+
+def g():
+    global rq
+    rq.post("u")
+    import json as j
+    j.loads("1")
+    for request in []:
+        request.read()
+    undefined_thing()
+    sibling.x(); other(); unverified()
+'''
+
+
+def _libcst_order(module):
+    seen = []
+
+    class Rec(cst.CSTVisitor):
+        def on_visit(self, node):
+            seen.append(node)
+            return True
+    module.visit(Rec())
+    return seen
+
+
+@pytest.mark.parametrize("path", SAMPLES + [None], ids=lambda p: p.name if p else "synthetic")
+def test_walk_visits_what_libcst_visits_in_the_same_order_with_the_same_parents(path):
+    module = cst.parse_module(path.read_text() if path else SOURCE)
+    seen = []
+    parents = ParentMap(module)
+
+    class Visitors(dict):  # every visit_<Node>: record the node
+        def get(self, key, default=()):
+            return [seen.append] if key.startswith("visit_") and "_" not in key[6:] else default
+    Walker(Visitors(), parents).walk(module)
+    expected = _libcst_order(module)
+    assert len(seen) == len(expected) > 100
+    assert all(a is b for a, b in zip(seen, expected))
+    truth = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+    assert all(parents.get(n) is truth.get(n) for n in expected)
+
+
+def test_parent_map_answers_for_nodes_the_walk_has_not_reached():
+    module = cst.parse_module(SOURCE)
+    parents = ParentMap(module)
+    call = module.body[-1].body.body[-1].body[0].value  # sibling.x() in g, never walked
+    assert isinstance(parents.get(call), cst.Expr)
+
+
+def test_qualified_names_follow_imports_scopes_and_shadowing():
+    module = cst.parse_module(SOURCE)
+    scopes = Scopes(module)
+    got: list[tuple[str, frozenset]] = []
+
+    def on_call(node):
+        got.append((module.code_for_node(node.func), frozenset(scopes.qualified_names(node.func))))
+    Walker({"visit_Call": [on_call]}, ParentMap(module), scopes).walk(module)
+    assert got == [
+        ("os.path.join", {"os.path.join"}),  # default value: enclosing (module) scope
+        ("rq.get", frozenset()),             # parameter shadows the import
+        ("request.urlopen", {"urllib.request.urlopen"}),
+        ("open", {"builtins.open"}),
+        ("rq.get", {"requests.get"}),        # method: class scope skipped, module import seen
+        ("rq.post", {"requests.post"}),      # global rq
+        ("j.loads", {"json.loads"}),         # function-level import
+        ("request.read", frozenset()),       # loop variable shadows the import in g
+        ("undefined_thing", frozenset()),
+        ("sibling.x", {".sibling.x"}),
+        ("other", {".pkg.thing"}),
+        ("unverified", {"ssl._create_unverified_context"}),
+    ]
+    # ...and agree with libcst's full scope analysis wherever libcst resolves an import
+    truth = MetadataWrapper(module, unsafe_skip_copy=True).resolve(QualifiedNameProvider)
+    libcst_names = {}
+    for n, v in truth.items():
+        v = v() if callable(v) else v
+        if v and isinstance(n, (cst.Name, cst.Attribute)):
+            libcst_names.setdefault(module.code_for_node(n), {q.name for q in v})
+    checked = [code for code, names in got if names and code in libcst_names]
+    assert len(checked) >= 5
+    for code, names in got:
+        if code in checked and code != "rq.get":  # libcst keys rq.get by its first occurrence
+            assert libcst_names[code] == names, code
+
+
+def test_names_inside_import_statements_resolve_to_nothing():
+    module = cst.parse_module("from ssl import _create_unverified_context as u\nu()\n")
+    scopes = Scopes(module)
+    got = []
+    Walker({"visit_Name": [lambda n: got.append((n.value, scopes.qualified_names(n)))]},
+           None, scopes).walk(module)
+    assert got == [("ssl", set()), ("_create_unverified_context", set()), ("u", set()),
+                   ("u", {"ssl._create_unverified_context"})]
+
+
+@pytest.mark.parametrize("path", SAMPLES[:2] + [None], ids=lambda p: p.name if p else "synthetic")
+def test_statement_spans_equal_whole_module_spans(path):
+    source = path.read_text() if path else SOURCE
+    module = cst.parse_module(source)
+    parents = ParentMap(module)
+    Walker({}, parents).walk(module)
+    index = SpanIndex(module, parents)
+    truth = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ByteSpanPositionProvider)
+    nodes = [n for n in truth if isinstance(n, (cst.Call, cst.Name, cst.Arg, cst.FunctionDef, cst.EmptyLine))]
+    assert len(nodes) > 50
+    for n in nodes[::7] + nodes[-5:]:  # unordered on purpose: offsets are summed lazily
+        s = truth[n]
+        assert index.span(n) == (s.start, s.start + s.length)
