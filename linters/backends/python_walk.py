@@ -3,9 +3,10 @@
 libcst's own ``visit`` rebuilds every node on the way back up (it is shared
 with transformers), which costs four times a plain walk; rules here only read
 the tree. This walker visits the same nodes in the same order as libcst (the
-child order is read from each node class's ``_visit_and_replace_children``),
-calls the batched ``visit_<Node>`` / ``visit_<Node>_<field>`` /
-``leave_<Node>_<field>`` / ``leave_<Node>`` callbacks of every rule, records
+child order is read from each node class's ``_visit_and_replace_children``)
+except whitespace and punctuation no rule asked for, calls the batched
+``visit_<Node>`` / ``visit_<Node>_<field>`` / ``leave_<Node>_<field>`` /
+``leave_<Node>`` callbacks of every rule, records
 each node's parent (a cheap stand-in for ``ParentNodeProvider``) and keeps
 the name-resolution scopes of ``python_names`` in step.
 """
@@ -17,6 +18,19 @@ import re
 from typing import Any, Callable, Iterable, Optional
 
 import libcst as cst
+import libcst._nodes.op as _op
+import libcst._nodes.whitespace as _ws
+
+# Whitespace, comments, punctuation and operators: 60% of a module's nodes.
+# Not walked unless some visitor of the batch asks for one of them (operators
+# and brackets hold nothing but whitespace; whitespace holds comments).
+_WHITESPACE = frozenset(c for c in vars(_ws).values() if isinstance(c, type) and c.__module__ == _ws.__name__
+                        and issubclass(c, cst.CSTNode))
+_PUNCTUATION = frozenset(
+    {c for c in vars(_op).values() if isinstance(c, type) and c.__module__ == _op.__name__
+     and issubclass(c, cst.CSTNode)}
+    | {cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+       cst.LeftCurlyBrace, cst.RightCurlyBrace})
 
 _FIELD = re.compile(r"""visit_\w+\(\s*self\s*,\s*["'](\w+)["']""")
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -95,6 +109,11 @@ class Walker:
         self.scopes = scopes
         self.on_statement = on_statement  # told of each top-level statement before it is walked
         self._table: dict[type, tuple] = {}
+        wanted = {key.split("_")[1] for key in visitors}
+        if any(c.__name__ in wanted for c in _WHITESPACE):
+            self.skip: frozenset = frozenset()
+        else:
+            self.skip = _WHITESPACE | {c for c in _PUNCTUATION if c.__name__ not in wanted}
 
     def _entry(self, cls: type) -> tuple:
         name = cls.__name__
@@ -116,18 +135,21 @@ class Walker:
         pushed = scopes is not None and scopes.enter(node)
         parents = self.parents.parents if self.parents is not None else None
         walk = self.walk
+        skip = self.skip
         if self.on_statement is not None and isinstance(node, cst.Module):
             walk = self._statement_walker(node)
         if attr is None:
             for f in fields:
                 value = getattr(node, f)
+                if type(value) in skip:
+                    continue
                 if isinstance(value, cst.CSTNode):
                     if parents is not None:
                         parents[value] = node
                     walk(value)
                 elif isinstance(value, (list, tuple)):
                     for c in value:
-                        if isinstance(c, cst.CSTNode):
+                        if type(c) not in skip and isinstance(c, cst.CSTNode):
                             if parents is not None:
                                 parents[c] = node
                             walk(c)
@@ -138,7 +160,7 @@ class Walker:
                 value = getattr(node, f)
                 for c in (value,) if isinstance(value, cst.CSTNode) else value if isinstance(
                         value, (list, tuple)) else ():
-                    if isinstance(c, cst.CSTNode):
+                    if type(c) not in skip and isinstance(c, cst.CSTNode):
                         if parents is not None:
                             parents[c] = node
                         walk(c)
