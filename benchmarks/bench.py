@@ -295,10 +295,26 @@ def _parse_python(path: str) -> int:
     return 0
 
 
+_TS_PARSERS: dict = {}
+
+
+def _parse_typescript(path: str) -> int:
+    if not _TS_PARSERS:
+        import tree_sitter as ts
+        import tree_sitter_typescript as tsts
+
+        _TS_PARSERS[".ts"] = ts.Parser(ts.Language(tsts.language_typescript()))
+        _TS_PARSERS[".tsx"] = ts.Parser(ts.Language(tsts.language_tsx()))
+    with open(path, "rb") as f:
+        data = f.read()
+    parser = _TS_PARSERS[".tsx" if path.endswith(".tsx") else ".ts"]
+    return int(parser.parse(data).root_node.has_error)
+
+
 def parse_main(lang: str, listfile: str, procs: int) -> None:
     with open(listfile, encoding="utf-8") as f:
         paths = [line.rstrip("\n") for line in f if line.strip()]
-    fn = _parse_go if lang == "go" else _parse_python
+    fn = {"go": _parse_go, "python": _parse_python, "typescript": _parse_typescript}[lang]
     if procs <= 1:
         errors = sum(fn(p) for p in paths)
     else:
@@ -405,6 +421,8 @@ def prepare_corpus(which: str, goroot_opt: str | None) -> dict:
         return {"name": "go", "lang": "go", "root": dst, "arg": "go/src",
                 "title": f"Go standard library ({version}, GOROOT/src)",
                 "source": f"`{goroot}/src` from {origin}", "version": version}
+    if which == "typescript":
+        return prepare_typescript()
     stdlib = sysconfig.get_paths()["stdlib"]
     version = platform.python_version()
     dst = os.path.join(CORPORA, "python", f"Lib-{version}")
@@ -413,6 +431,52 @@ def prepare_corpus(which: str, goroot_opt: str | None) -> dict:
     return {"name": "python", "lang": "python", "root": dst, "arg": f"python/Lib-{version}",
             "title": f"Python standard library (CPython {version} Lib/, with test/, without site-packages)",
             "source": f"`{stdlib}`", "version": version}
+
+
+#: npm packages that publish their TypeScript sources (src/), pinned
+TS_PACKAGES = ("rxjs@7.8.1", "effect@3.10.0", "@tanstack/query-core@5.59.0", "@trpc/server@10.45.2")
+
+
+def prepare_typescript() -> dict:
+    """The .ts/.tsx sources (not .d.ts) of TS_PACKAGES, from their npm tarballs."""
+    import tarfile
+
+    dst = os.path.join(CORPORA, "typescript")
+    stamp_file = os.path.join(dst, ".stamp.json")
+    if os.path.exists(stamp_file) and json.load(open(stamp_file)).get("packages") == list(TS_PACKAGES):
+        log(f"typescript corpus: up to date in {dst}")
+    else:
+        shutil.rmtree(dst, ignore_errors=True)
+        tarballs = os.path.join(CORPORA, ".npm-tarballs")
+        os.makedirs(tarballs, exist_ok=True)
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("the TypeScript corpus needs npm (Node.js) on PATH")
+        log(f"typescript corpus: npm pack {' '.join(TS_PACKAGES)}")
+        r = _run([npm, "pack", *TS_PACKAGES, "--pack-destination", tarballs, "--json", "--silent"],
+                 cwd=tarballs, timeout=600)
+        if r.returncode != 0:
+            raise SystemExit(f"npm pack failed: {r.stderr[-500:]}")
+        for entry in json.loads(r.stdout):
+            name = entry["name"].replace("/", "__")
+            with tarfile.open(os.path.join(tarballs, entry["filename"])) as tar:
+                for m in tar.getmembers():
+                    rel = m.name.split("/", 1)[1] if "/" in m.name else m.name
+                    if m.isfile() and rel.startswith("src/") and rel.endswith((".ts", ".tsx")) \
+                            and not rel.endswith(".d.ts"):
+                        out = os.path.join(dst, name, rel)
+                        os.makedirs(os.path.dirname(out), exist_ok=True)
+                        with tar.extractfile(m) as src, open(out, "wb") as f:
+                            f.write(src.read())
+        with open(stamp_file, "w") as f:
+            json.dump({"packages": list(TS_PACKAGES)}, f)
+    return {"name": "typescript", "lang": "typescript", "root": dst, "arg": "typescript",
+            "title": "TypeScript sources of npm packages (" + ", ".join(TS_PACKAGES) + ")",
+            "source": "their npm tarballs' `src/` (`npm pack`), without `.d.ts`", "version": ""}
+
+
+_CORPUS_LANGS = {"go": ("go",), "python": ("python",), "typescript": ("typescript", "tsx")}
+_CORPUS_EXTS = {"go": (".go",), "python": (".py", ".pyi"), "typescript": (".ts", ".tsx")}
 
 
 def cnlint_file_list(corpus: dict) -> dict:
@@ -426,7 +490,7 @@ def cnlint_file_list(corpus: dict) -> dict:
     files, other_lang, skipped = [], [], []
     nbytes = lines = 0
     for t in targets:
-        if t.language != corpus["lang"]:
+        if t.language not in _CORPUS_LANGS[corpus["lang"]]:
             other_lang.append(t.path)
             continue
         full = os.path.join(CORPORA, t.path)
@@ -445,7 +509,7 @@ def cnlint_file_list(corpus: dict) -> dict:
         nbytes += len(data)
         lines += data.count(b"\n")
     total_on_disk = sum(1 for d, _, fs in os.walk(corpus["root"]) for x in fs
-                        if x.endswith((".go",) if corpus["lang"] == "go" else (".py", ".pyi")))
+                        if x.endswith(_CORPUS_EXTS[corpus["lang"]]) and not x.endswith(".d.ts"))
     return {"files": files, "bytes": nbytes, "lines": lines, "other_lang": other_lang,
             "skipped": skipped, "problems": problems, "on_disk": total_on_disk,
             "respect_gitignore": cfg.respect_gitignore, "config": cfg.path}
@@ -621,7 +685,7 @@ def bench_corpus(corpus: dict, args) -> dict:
     listfile = os.path.join(RAW_DIR, f"{corpus['name']}-files.txt")
     with open(listfile, "w", encoding="utf-8") as f:
         f.write("\n".join(flist["files"]) + "\n")
-    parser_name = "tree-sitter" if corpus["lang"] == "go" else "libcst"
+    parser_name = "libcst" if corpus["lang"] == "python" else "tree-sitter"
     me = os.path.abspath(__file__)
     rows = []
     kw = dict(cwd=CORPORA, timeout=args.timeout, idle_wait=args.wait_idle)
@@ -737,8 +801,9 @@ def rule_info() -> str:
     except ValueError:
         return "unknown (cnlint rules failed)"
     enabled = [x for x in rules if x["enabled"]]
-    per_lang = {lang: sum(lang in x["languages"] for x in enabled) for lang in ("go", "python")}
-    return (f"{len(enabled)} enabled of {len(rules)} ({per_lang['go']} for Go, {per_lang['python']} for Python): "
+    per_lang = {lang: sum(lang in x["languages"] for x in enabled) for lang in ("go", "python", "typescript")}
+    return (f"{len(enabled)} enabled of {len(rules)} ({per_lang['go']} for Go, {per_lang['python']} for Python, "
+            f"{per_lang['typescript']} for TypeScript): "
             + ", ".join(x["id"] for x in enabled))
 
 
@@ -869,7 +934,7 @@ def main(argv=None) -> int:
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", choices=("go", "python", "all"), default="all")
+    ap.add_argument("--corpus", choices=("go", "python", "typescript", "all"), default="all")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"),
                     help="markdown file to append a dated section to ('-' for none)")
     ap.add_argument("--anchors", action="store_true",
@@ -893,7 +958,7 @@ def main(argv=None) -> int:
     except ImportError:
         ap.error(f"cnlint is not importable by {sys.executable}: run with the project's venv")
 
-    names = ["go", "python"] if args.corpus == "all" else [args.corpus]
+    names = ["go", "python", "typescript"] if args.corpus == "all" else [args.corpus]
     corpora = [prepare_corpus(n, args.goroot) for n in names]
     if args.prepare_only:
         for c in corpora:

@@ -89,20 +89,33 @@ async def main(runs: int) -> None:
         done, params = await client.queue.get()
         first = done - t
         n_diag = len(params.diagnostics)
-        samples = []
-        for v in range(2, runs + 2):
-            t = time.perf_counter()
-            client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=v),
-                content_changes=[lsp.TextDocumentContentChangePartial(
-                    range=lsp.Range(start=lsp.Position(0, 0), end=lsp.Position(0, 0)),
-                    text="// x\n" if lang != "python" else "# x\n")]))
-            done, params = await client.queue.get()
-            samples.append(done - t)
         lines = text.count("\n")
         rows.append((f"{name} ({lines} lines, {n_diag} diagnostics): didOpen", f"{first * 1000:.0f} ms", "", ""))
-        rows.append((f"{name}: didChange (incl. 30 ms debounce)", f"{statistics.median(samples) * 1000:.0f} ms",
-                     f"{max(samples) * 1000:.0f} ms", f"{runs}"))
+        version = 1
+        # a line added at the top moves every diagnostic; typing in the middle of
+        # the file is the common case
+        comment = "#" if lang == "python" else "//"
+        mid = lines // 2
+        mid_end = len(text.split("\n")[mid])  # ASCII: UTF-16 units = characters
+        for where, start, insert in (("line added at the top", (0, 0), f"{comment} x\n"),
+                                     ("typing mid-file (a comment at a line's end)", None, "")):
+            samples = []
+            for i in range(runs):
+                version += 1
+                if start is None:  # one more character of a trailing comment each time
+                    pos = lsp.Position(mid + runs, mid_end + (i and len(comment) + 1 + i - 1))
+                    insert = f" {comment}" if i == 0 else "x"
+                else:
+                    pos = lsp.Position(*start)
+                t = time.perf_counter()
+                client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+                    text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[lsp.TextDocumentContentChangePartial(
+                        range=lsp.Range(start=pos, end=pos), text=insert)]))
+                done, params = await client.queue.get()
+                samples.append(done - t)
+            rows.append((f"{name}: didChange, {where}", f"{statistics.median(samples) * 1000:.0f} ms",
+                         f"{max(samples) * 1000:.0f} ms", f"{runs}"))
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 import pathspec
 
 from . import languages
-from .backends import python as py_backend
 from .cache import Cache, project_stamp
 from .backends import treesitter as ts_backend
 from .config import Config, matches, specificity
@@ -22,7 +21,7 @@ from .context import FileContext
 from .loader import Registry
 from .model import FileResult, Finding, Notice, NoticeKind, Severity
 from .rule import Rule
-from .source import SourceFile
+from .source import BOM, SourceFile
 from . import profiling, suppressions
 
 SYNTAX_ERROR = "CN001"
@@ -93,6 +92,9 @@ class Engine:
                     instances[cls] = cls(selection.options.get(rid, {}))
                 self.rules[lang].append(instances[cls])
         self._uses_project = any(getattr(r, "uses_project", False) for rs in self.rules.values() for r in rs)
+        # path -> incremental parse state of open documents; set by the language
+        # server, None for batch runs (every file is parsed once)
+        self.documents: dict | None = None
         self._prefilter = {lang: [(r, tuple(w.encode() for w in r.requires)) for r in rs]
                            for lang, rs in self.rules.items()}
 
@@ -200,6 +202,8 @@ class Engine:
     def _run_python(self, ctx: FileContext, active, on_crash, syntax: bool) -> None:
         import libcst as cst
 
+        from .backends import python as py_backend
+
         if not active:
             # Only the syntax check wants this file: CPython's own parser is ~10x
             # faster than building a libcst tree nobody will visit.
@@ -208,7 +212,7 @@ class Engine:
             return
         try:
             with profiling.timed("parse python (libcst)"):
-                py_backend.parse(ctx)
+                py_backend.parse(ctx, self._document(ctx))
         except cst.ParserSyntaxError as e:
             # CPython's parser pinpoints errors better than libcst ("error at 2:0"
             # for an unclosed parameter list on line 1); use libcst's position
@@ -221,6 +225,17 @@ class Engine:
             self._syntax_error(ctx, 0, 0, "syntax error: too deeply nested to parse")
             return
         py_backend.run_rules(ctx, active, on_crash)
+
+    def _document(self, ctx: FileContext):
+        """The incremental parse state of an open editor document (language server only)."""
+        if self.documents is None or ctx.source.data.startswith(BOM):
+            return None
+        doc = self.documents.get(ctx.path)
+        if doc is None:
+            from .backends.python_incremental import IncrementalModule
+
+            doc = self.documents[ctx.path] = IncrementalModule()
+        return doc
 
     def _python_syntax_only(self, ctx: FileContext) -> bool:
         """Check syntax with CPython's parser; True when it found an error."""

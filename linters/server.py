@@ -10,9 +10,11 @@ Positions are UTF-16 code units, as LSP requires.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
@@ -81,7 +83,9 @@ class CnlintServer(LanguageServer):
         try:
             cfg = load_config(cfg_path) if cfg_path else Config(root=os.path.dirname(path))
             registry, selection = load(cfg)
-            setup = _Setup(key, Engine(cfg, registry, selection, cwd=cfg.root), None)
+            engine = Engine(cfg, registry, selection, cwd=cfg.root)
+            engine.documents = {}  # re-parse only what an edit changed
+            setup = _Setup(key, engine, None)
             for n in registry.notices:
                 self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Error, f"cnlint: {n.path}: {n.message}"))
         except ConfigError as e:
@@ -168,6 +172,14 @@ class CnlintServer(LanguageServer):
         return out.fixed.decode("utf-8") if out.changed else None
 
 
+def _warm_up() -> None:
+    try:
+        importlib.import_module(__package__ + ".backends.python")  # libcst
+        load(Config(root=os.getcwd()))
+    except Exception:  # the first lint will report whatever this hit
+        log.debug("warm-up failed", exc_info=True)
+
+
 def _uri_for(base_uri: str, path: str) -> str:
     if os.path.isabs(path):
         return "file://" + path
@@ -200,13 +212,22 @@ def suppression_edit(text: str, line0: int, rule_id: str, language: str) -> lsp.
 def create_server() -> CnlintServer:
     server = CnlintServer()
 
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: CnlintServer, params: lsp.InitializedParams) -> None:
+        # Answer `initialize` first, then import the rules (and libcst) while the
+        # editor opens its first document: imports take the lock the first lint waits on.
+        threading.Thread(target=_warm_up, name="cnlint-warm-up", daemon=True).start()
+
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: CnlintServer, params: lsp.DidOpenTextDocumentParams) -> None:
         ls.publish(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: CnlintServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+        # Leading edge: lint a change at once; when more changes arrive before
+        # that lint has started (a burst of keystrokes), wait for a pause.
+        uri = params.text_document.uri
+        ls.schedule(uri, DEBOUNCE_SECONDS if uri in ls._pending else 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: CnlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
@@ -215,6 +236,10 @@ def create_server() -> CnlintServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CnlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.results.pop(params.text_document.uri, None)
+        path = uri_to_path(params.text_document.uri)
+        for setup in ls._setups.values():
+            if setup.engine is not None and setup.engine.documents and path:
+                setup.engine.documents.pop(path, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri,
                                                                           diagnostics=[]))
 

@@ -154,3 +154,93 @@ def test_statement_spans_equal_whole_module_spans(path):
     for n in nodes[::7] + nodes[-5:]:  # unordered on purpose: offsets are summed lazily
         s = truth[n]
         assert index.span(n) == (s.start, s.start + s.length)
+
+
+# ---- incremental parsing (language server) ----
+
+def _edit(text: str, rng) -> str:
+    """One random editor-like edit: type a character, add or delete a line,
+    paste an indented line, add a comment, a decorator or a blank line."""
+    lines = text.splitlines(keepends=True)
+    i = rng.randrange(len(lines))
+    kind = rng.choice(["type", "insert", "delete", "indented", "comment", "indented comment",
+                       "decorator", "blank"])
+    if kind == "type":
+        line = lines[i]
+        j = rng.randrange(max(len(line) - 1, 1))
+        lines[i] = line[:j] + rng.choice("xyz_ ") + line[j:]
+    elif kind == "insert":
+        lines.insert(i, "value_%d = compute(%d)\n" % (i, i))
+    elif kind == "delete" and len(lines) > 10:
+        del lines[i]
+    elif kind == "indented":
+        lines.insert(i, "    extra_%d = 1\n" % i)
+    elif kind == "comment":
+        lines.insert(i, "# note %d\n" % i)
+    elif kind == "indented comment":
+        lines.insert(i, "    # note %d\n" % i)
+    elif kind == "decorator":
+        lines.insert(i, "@decorated\n")
+    else:
+        lines.insert(i, "\n")
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("path", SAMPLES[2:4] + [None], ids=lambda p: p.name if p else "synthetic")
+def test_incremental_parse_equals_a_full_parse_after_every_edit(path):
+    import random
+
+    from cnlint.backends.python_incremental import IncrementalModule
+
+    text = path.read_text() if path else SOURCE
+    doc = IncrementalModule()
+    doc.parse(text)
+    rng = random.Random(7)
+    partial = valid = broken = 0
+    for _ in range(80):
+        new = _edit(text, rng)
+        try:
+            full = cst.parse_module(new)
+        except cst.ParserSyntaxError:
+            broken += 1
+            with pytest.raises(cst.ParserSyntaxError):
+                doc.parse(new)
+            continue  # the editor's next edit starts from the last good text
+        got = doc.parse(new)
+        text = new
+        valid += 1
+        assert got.code == new
+        assert got.deep_equals(full)
+        # line starts of the statements agree with the code
+        line = len(got.code_for_node(got.with_changes(body=(), footer=())).splitlines()) if got.header else 0
+        assert doc.starts[0] == line
+        for stmt, start, end in zip(got.body, doc.starts, doc.starts[1:]):
+            assert end - start == len(got.code_for_node(stmt).splitlines())
+        partial += doc.reparsed_lines < len(doc.lines) // 2
+    assert valid >= 20 and broken
+    if path:  # most edits of a real file re-parse a small part of it
+        assert partial >= valid // 2
+
+
+def test_language_server_engine_reuses_unchanged_statements_and_positions():
+    from cnlint.config import Config
+    from cnlint.engine import Engine
+    from cnlint.runner import load
+
+    unit = "def fetch_{i}(url):\n    return requests.get(url, verify=False)\n\n"
+    text = "import requests\n\n" + "".join(unit.format(i=i) for i in range(50))
+    cfg = Config(root="/")
+    engine = Engine(cfg, *load(cfg), cwd="/")
+    batch = engine.check("/x/jobs.py", "python", text.encode())
+    engine.documents = {}
+    engine.check("/x/jobs.py", "python", text.encode())
+    edited = text.replace("def fetch_10(url):\n", "def fetch_10(url):\n    print(url)\n")
+    live = engine.check("/x/jobs.py", "python", edited.encode())
+    doc = engine.documents["/x/jobs.py"]
+    assert doc.reparsed_lines < 20
+    engine.documents = None
+    fresh = engine.check("/x/jobs.py", "python", edited.encode())
+    assert [(f.rule_id, f.span) for f in live.findings] == [(f.rule_id, f.span) for f in fresh.findings]
+    assert len(fresh.findings) == len(batch.findings) == 100  # SEC001 and NET001 in each function
+    sec = [f.span.start_line for f in fresh.findings if f.rule_id == "SEC001"]
+    assert sec[9:12] == [31, 35, 38]  # fetch_10 and below moved down by one line (34 -> 35)

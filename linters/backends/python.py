@@ -24,6 +24,7 @@ from ..context import FileContext
 from ..model import Fix
 from ..rule import Rule
 from ..source import BOM
+from .python_incremental import IncrementalModule
 from .python_names import Scopes
 from .python_spans import SpanIndex
 from .python_walk import ParentMap, Walker
@@ -110,9 +111,11 @@ def _short(code: str, n: int = 60) -> str:
     return code if len(code) <= n else code[: n - 1] + "…"
 
 
-def parse(ctx: FileContext) -> cst.Module:
-    module = cst.parse_module(ctx.source.text)
+def parse(ctx: FileContext, document: IncrementalModule | None = None) -> cst.Module:
+    """Parse the file, or (language server) only what changed since ``document`` was parsed."""
+    module = document.parse(ctx.source.text) if document is not None else cst.parse_module(ctx.source.text)
     ctx.tree = module
+    ctx._py_document = document
     return module
 
 
@@ -137,7 +140,9 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
     ctx._cst_wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     deps = set().union(*(r.get_inherited_dependencies() for r in rules))
     parents = ParentMap(module)
-    ctx._py_spans = SpanIndex(module, parents)
+    doc = getattr(ctx, "_py_document", None)
+    ctx._py_spans = SpanIndex(module, parents) if doc is None else SpanIndex(
+        module, parents, doc.spans, doc.byte_starts(ctx.source.line_starts))
     try:
         with profiling.timed("libcst metadata"):
             resolved = ctx._cst_wrapper.resolve_many(deps - {ParentNodeProvider})

@@ -53,6 +53,9 @@ _IMPORTING = _Scope()  # on top of the stack inside import statements
 class Scopes:
     """The scope stack of one walk over one module."""
 
+    #: the node types ``enter`` pushes a scope for (the walker asks only for these)
+    KINDS = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Import, cst.ImportFrom})
+
     def __init__(self, module: cst.Module):
         top = _Scope()
         _collect(module.body, top)
@@ -70,10 +73,8 @@ class Scopes:
         elif isinstance(node, cst.ClassDef):
             scope = _Scope(is_class=True)
             _collect(node.body.body if isinstance(node.body, cst.IndentedBlock) else (node.body,), scope)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+        else:  # Import, ImportFrom
             scope = _IMPORTING
-        else:
-            return False
         self.stack.append(scope)
         return True
 

@@ -109,6 +109,7 @@ class Walker:
         self.scopes = scopes
         self.on_statement = on_statement  # told of each top-level statement before it is walked
         self._table: dict[type, tuple] = {}
+        self._kinds: dict[type, int] = {}
         wanted = {key.split("_")[1] for key in visitors}
         if any(c.__name__ in wanted for c in _WHITESPACE):
             self.skip: frozenset = frozenset()
@@ -120,56 +121,62 @@ class Walker:
         v = self.visitors
         fields = child_fields(cls)
         attr = tuple((f, v.get(f"visit_{name}_{f}", ()), v.get(f"leave_{name}_{f}", ())) for f in fields)
-        if not any(a[1] or a[2] for a in attr):
-            attr = None
-        entry = (v.get(f"visit_{name}", ()), v.get(f"leave_{name}", ()), fields, attr)
+        scoped = self.scopes is not None and cls in self.scopes.KINDS
+        entry = (v.get(f"visit_{name}", ()), v.get(f"leave_{name}", ()), attr, scoped)
         self._table[cls] = entry
         return entry
 
+    def _kind(self, t: type) -> int:
+        """0: not walked (trivia, strings, sentinels), 1: a node, 2: a sequence of nodes.
+        By type, from a table: isinstance against libcst's ABCs is slow."""
+        if t in self.skip:
+            k = 0
+        elif t is list or t is tuple:
+            k = 2
+        else:
+            k = 1 if isinstance(t, type) and issubclass(t, cst.CSTNode) else 0
+        self._kinds[t] = k
+        return k
+
     def walk(self, node: cst.CSTNode) -> None:
-        entry = self._table.get(type(node)) or self._entry(type(node))
-        visit, leave, fields, attr = entry
+        cls = type(node)
+        entry = self._table.get(cls) or self._entry(cls)
+        visit, leave, attr, scoped = entry
         for fn in visit:
             fn(node)
-        scopes = self.scopes
-        pushed = scopes is not None and scopes.enter(node)
+        if scoped:
+            self.scopes.enter(node)
         parents = self.parents.parents if self.parents is not None else None
         walk = self.walk
-        skip = self.skip
-        if self.on_statement is not None and isinstance(node, cst.Module):
+        kinds = self._kinds
+        if self.on_statement is not None and cls is cst.Module:
             walk = self._statement_walker(node)
-        if attr is None:
-            for f in fields:
-                value = getattr(node, f)
-                if type(value) in skip:
-                    continue
-                if isinstance(value, cst.CSTNode):
-                    if parents is not None:
-                        parents[value] = node
-                    walk(value)
-                elif isinstance(value, (list, tuple)):
-                    for c in value:
-                        if type(c) not in skip and isinstance(c, cst.CSTNode):
-                            if parents is not None:
-                                parents[c] = node
-                            walk(c)
-        else:
-            for f, before, after in attr:
-                for fn in before:
-                    fn(node)
-                value = getattr(node, f)
-                for c in (value,) if isinstance(value, cst.CSTNode) else value if isinstance(
-                        value, (list, tuple)) else ():
-                    if type(c) not in skip and isinstance(c, cst.CSTNode):
+        for f, before, after in attr:
+            for fn in before:
+                fn(node)
+            value = getattr(node, f)
+            k = kinds.get(type(value))
+            if k is None:
+                k = self._kind(type(value))
+            if k == 1:
+                if parents is not None:
+                    parents[value] = node
+                walk(value)
+            elif k == 2:
+                for c in value:
+                    kc = kinds.get(type(c))
+                    if kc is None:
+                        kc = self._kind(type(c))
+                    if kc == 1:
                         if parents is not None:
                             parents[c] = node
                         walk(c)
-                for fn in after:
-                    fn(node)
+            for fn in after:
+                fn(node)
         for fn in leave:
             fn(node)
-        if pushed:
-            scopes.exit()
+        if scoped:
+            self.scopes.exit()
 
     def _statement_walker(self, module: cst.Module) -> Callback:
         body = {id(s) for s in module.body}
