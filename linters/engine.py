@@ -195,6 +195,8 @@ class Engine:
         with profiling.timed(f"parse {ctx.language}"):
             tree = ts_backend.parse(ctx)
         err = ts_backend.first_syntax_error(tree) if syntax else None
+        if err and ts_backend.grammar_gap(ctx.language, ctx.source.data):
+            err = None
         if err:
             self._syntax_error(ctx, *err)
         ts_backend.run_rules(ctx, active, on_crash)
