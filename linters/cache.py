@@ -19,7 +19,6 @@ import inspect
 import json
 import os
 import pickle
-import tempfile
 from typing import Any
 
 from . import __version__
@@ -97,6 +96,7 @@ class Cache:
         self.dir = os.path.join(self.base, FORMAT, salt_value)
         self.hits = 0
         self.misses = 0
+        self._dirs: set[str] = set()
 
     def key(self, path: str, data: bytes, extra: str = "") -> str:
         h = hashlib.sha256(data)
@@ -118,15 +118,24 @@ class Cache:
 
     def put(self, key: str, value: Any) -> None:
         target = self._file(key)
+        directory = os.path.dirname(target)
+        # A temporary name unique to this process (a process writes one entry at a
+        # time), renamed into place: readers and concurrent runs never see a torn file.
+        tmp = f"{target}.{os.getpid()}.tmp"
         try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            self._ensure_gitignore()
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
+            if directory not in self._dirs:  # once per run, not a makedirs per entry
+                os.makedirs(directory, exist_ok=True)
+                if not self._dirs:
+                    self._ensure_gitignore()
+                self._dirs.add(directory)
+            with open(tmp, "wb") as f:
                 pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, target)
         except OSError:
-            pass  # a read-only checkout must still lint
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass  # a read-only checkout must still lint
 
     def _ensure_gitignore(self) -> None:
         marker = os.path.join(self.base, ".gitignore")

@@ -95,6 +95,7 @@ class Engine:
         # path -> incremental parse state of open documents; set by the language
         # server, None for batch runs (every file is parsed once)
         self.documents: dict | None = None
+        self._stamps: dict[tuple[str, str], str] = {}  # project stamps of this run, per directory
         self._prefilter = {lang: [(r, tuple(w.encode() for w in r.requires)) for r in rs]
                            for lang, rs in self.rules.items()}
 
@@ -121,7 +122,10 @@ class Engine:
         extra = ""
         if self._uses_project:
             ext = ".go" if language == languages.GO else ""
-            extra = project_stamp(os.path.dirname(os.path.join(self.cwd, path)), ext)
+            where = (os.path.dirname(os.path.join(self.cwd, path)), ext)
+            extra = self._stamps.get(where)
+            if extra is None:  # once per directory and run: ~80 stat calls each
+                extra = self._stamps[where] = project_stamp(*where)
         key = self.cache.key(path, data, extra)
         cached = self.cache.get(key)
         if cached is not None:
@@ -130,6 +134,10 @@ class Engine:
         if not any(n.is_error for n in result.notices):
             self.cache.put(key, result)
         return result
+
+    def forget_project_stamps(self) -> None:
+        """After writing files (fixes): the directories' stamps changed."""
+        self._stamps.clear()
 
     def _check(self, result: FileResult, path: str, language: str, data: bytes,
                only: tuple[str, ...] | None) -> FileResult:
@@ -195,7 +203,7 @@ class Engine:
         with profiling.timed(f"parse {ctx.language}"):
             tree = ts_backend.parse(ctx)
         err = ts_backend.first_syntax_error(tree) if syntax else None
-        if err and ts_backend.grammar_gap(ctx.language, ctx.source.data):
+        if err and ts_backend.grammar_gap(ctx.language, ctx.source.data, tree):
             err = None
         if err:
             self._syntax_error(ctx, *err)

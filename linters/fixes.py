@@ -144,5 +144,6 @@ def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str
         outcome = fix_file(engine, path, languages_by_path[path], unsafe)
         if outcome.changed and write:
             write_atomic(os.path.join(engine.cwd, path), outcome.fixed)
+            engine.forget_project_stamps()  # its directory's stamp changed
         outcomes.append(outcome)
     return outcomes

@@ -154,7 +154,9 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
                 visitors.setdefault(name, []).append(fn)
         ctx._py_scopes = Scopes(module)
         with profiling.timed("python rules traversal"):
-            Walker(visitors, parents, ctx._py_scopes, ctx._py_spans.enter_statement).walk(module)
+            # parents are recorded on the way only when a rule asks for them (memory)
+            walk_parents = parents if ParentNodeProvider in deps else None
+            Walker(visitors, walk_parents, ctx._py_scopes, ctx._py_spans.enter_statement).walk(module)
     except Exception as e:  # metadata resolution or the walk itself failed: blame every rule of the batch
         for r in rules:
             if not r._crashed:
