@@ -73,6 +73,8 @@ def _check_chunk(chunk: list[Target]):
     assert _ENGINE is not None
     with profiling.timed("check (read, parse, rules)"):
         results = [_ENGINE.check(t.path, t.language) for t in chunk]
+    if _ENGINE.cache is not None:
+        _ENGINE.cache.flush()  # one transaction per chunk
     return results, profiling.take()
 
 
@@ -107,6 +109,8 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
                 file_results.append(engine.check(t.path, t.language))
             if progress:
                 progress(1, len(targets))
+        if engine.cache is not None:
+            engine.cache.close()
     else:
         # Many small chunks balance uneven file sizes; order is restored by sorting.
         n = max(1, min(64, len(targets) // (jobs * 8)))

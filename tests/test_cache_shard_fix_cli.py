@@ -153,3 +153,22 @@ def test_cache_key_covers_package_siblings_for_project_rules(project, counted):
     (project / "pkg" / "b.go").write_text("package pkg\n\nfunc B() int { return 3 }\n")
     cnlint("check", "-j", "1", "--select", "PERF001")
     assert sorted(counted) == ["pkg/a.go", "pkg/b.go"]
+
+
+def test_concurrent_runs_share_the_cache_safely(project):
+    """Two parallel runs (each with two workers) write the same cache at once:
+    both report what an uncached run reports, and a third run reads every file
+    from the cache (a write lost to a busy database would show up as a miss)."""
+    import subprocess
+    import sys
+
+    write(project, files(120))
+    serial = json.loads(cnlint("check", "--format", "json", "--no-cache", "-j", "1").stdout)
+    cmd = [sys.executable, "-m", "cnlint.cli", "check", "--format", "json", "-j", "2"]
+    runs = [subprocess.Popen(cmd, cwd=project, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [json.loads(p.communicate(timeout=300)[0]) for p in runs]
+    assert all(o["findings"] == serial["findings"] for o in outs)
+    profile = subprocess.run(cmd + ["--profile"], cwd=project, capture_output=True, text=True, timeout=300)
+    assert json.loads(profile.stdout)["findings"] == serial["findings"]
+    assert "parse go" not in profile.stderr  # nothing was parsed: all 122 files were cache hits
+    assert "check (read, parse, rules)" in profile.stderr
