@@ -9,6 +9,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
+from cnlint.backends.python_names import dotted_name as _dotted
 
 from ._go_imports_b import (
     METAV1, SKIP_TEST_FILES, TIME, call_args, call_target, enclosing_loops, is_bounded_loop, is_k8s_name,
@@ -435,10 +436,3 @@ def _walk_cst(node):
         stack.extend(n.children)
 
 
-def _dotted(node) -> Optional[str]:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr.value}" if inner else None
-    return None

@@ -7,6 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import Option, PythonRule, Rule
+from cnlint.backends.python_names import dotted_name as _dotted
 
 from ._go_imports_b import SKIP_TEST_FILES, skip_file, skip_test_files_option
 
@@ -232,15 +233,6 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
                 text = "".join(f" {p}," for p in pairs)
             return self.fix(desc, self.insert(after_comma, text), applicability="unsafe")
         return self.fix(desc, self.insert(end, "".join(f", {p}" for p in pairs)), applicability="unsafe")
-
-
-def _dotted(node) -> Optional[str]:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr.value}" if inner else None
-    return None
 
 
 def _keyword(call: cst.Call, name: str) -> bool:
