@@ -92,7 +92,12 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
                         profiling.add("rule " + self.id, time.perf_counter() - t)
             return run
 
-        return {name: guard(fn) for name, fn in super().get_visitors().items()}
+        # built once per rule instance: libcst finds the methods with inspect.getmembers
+        # (8 ms per rule), and the guards read the rule's state when they run
+        visitors = self.__dict__.get("_guarded_visitors")
+        if visitors is None:
+            visitors = self._guarded_visitors = {name: guard(fn) for name, fn in super().get_visitors().items()}
+        return visitors
 
 
 def _reindent(code: str, source, start_byte: int) -> str:
@@ -136,8 +141,6 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
         r._crashed = False
         r._on_crash = on_crash
     module = ctx.tree
-    # unsafe_skip_copy: the wrapper must see the very nodes the rules report
-    ctx._cst_wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     deps = set().union(*(r.get_inherited_dependencies() for r in rules))
     parents = ParentMap(module)
     doc = getattr(ctx, "_py_document", None)
@@ -145,7 +148,8 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
         module, parents, doc.spans, doc.byte_starts(ctx.source.line_starts))
     try:
         with profiling.timed("libcst metadata"):
-            resolved = ctx._cst_wrapper.resolve_many(deps - {ParentNodeProvider})
+            # unsafe_skip_copy: the metadata must be keyed by the very nodes the rules see
+            resolved = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many(deps - {ParentNodeProvider})
         resolved[ParentNodeProvider] = parents
         visitors: dict[str, list] = {}
         for r in rules:
