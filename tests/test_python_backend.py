@@ -244,3 +244,26 @@ def test_language_server_engine_reuses_unchanged_statements_and_positions():
     assert len(fresh.findings) == len(batch.findings) == 100  # SEC001 and NET001 in each function
     sec = [f.span.start_line for f in fresh.findings if f.rule_id == "SEC001"]
     assert sec[9:12] == [31, 35, 38]  # fetch_10 and below moved down by one line (34 -> 35)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_language_server_positions_with_any_line_ending(newline):
+    """The incremental parser's statement offsets agree with a fresh parse
+    whatever the line endings (and with non-ASCII text before the finding)."""
+    from cnlint.config import Config
+    from cnlint.engine import Engine
+    from cnlint.runner import load
+
+    unit = "def fetch_{i}(url):{nl}    # é ü{nl}    return requests.get(url, verify=False){nl}{nl}"
+    text = "import requests" + newline + "".join(unit.format(i=i, nl=newline) for i in range(6))
+    cfg = Config(root="/")
+    engine = Engine(cfg, *load(cfg), cwd="/")
+    engine.documents = {}
+    engine.check("/x/crlf.py", "python", text.encode())
+    edited = text.replace("def fetch_3(url):", "def fetch_3(url, timeout=1):")
+    live = engine.check("/x/crlf.py", "python", edited.encode())
+    assert engine.documents["/x/crlf.py"].reparsed_lines < len(edited.splitlines())
+    engine.documents = None
+    fresh = engine.check("/x/crlf.py", "python", edited.encode())
+    assert [(f.rule_id, f.span) for f in live.findings] == [(f.rule_id, f.span) for f in fresh.findings]
+    assert sum(f.rule_id == "SEC001" for f in fresh.findings) == 6

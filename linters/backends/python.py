@@ -145,7 +145,7 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
     parents = ParentMap(module)
     doc = getattr(ctx, "_py_document", None)
     ctx._py_spans = SpanIndex(module, parents) if doc is None else SpanIndex(
-        module, parents, doc.spans, doc.byte_starts(ctx.source.line_starts))
+        module, parents, doc.spans, doc.byte_starts())
     try:
         with profiling.timed("libcst metadata"):
             # unsafe_skip_copy: the metadata must be keyed by the very nodes the rules see

@@ -58,9 +58,13 @@ class IncrementalModule:
         self.spans.keep_only(module.body)
         return module
 
-    def byte_starts(self, line_starts: list[int]) -> list[int]:
-        """Byte offset of each body statement, from the file's line offsets."""
-        return [line_starts[s] if s < len(line_starts) else line_starts[-1] for s in self.starts[:-1]]
+    def byte_starts(self) -> list[int]:
+        """Byte offset (UTF-8) of each body statement, from this parse's own lines
+        (split at \r\n, \r and \n as Python does)."""
+        offsets = [0]
+        for line in self.lines:
+            offsets.append(offsets[-1] + (len(line) if line.isascii() else len(line.encode("utf-8"))))
+        return [offsets[min(s, len(self.lines))] for s in self.starts[:-1]]
 
     # ---- internals ----
     def _full(self, module: cst.Module, lines: list[str]) -> None:
