@@ -71,6 +71,29 @@ def resolve_selection(cfg: Config, registry: Registry, *, select=None, extend_se
     return Selection(enabled, severities, dict(cfg.options), pfi)
 
 
+# A libcst tree takes ~500 bytes per source byte, allocated with malloc, which
+# keeps the pages after the tree is freed: without giving them back, a worker
+# stays at the size of the largest Python file it has seen, and the workers'
+# high-water marks add up (480 MB on the Python standard library; 408 MB with
+# this). Only after the largest files: trimming costs page faults later (11 CPU s
+# over the stdlib when done after every file over 64 KB, 2 s above 160 KB).
+_TRIM_AFTER_BYTES = 160 * 1024
+_malloc_trim = None
+
+
+def _release_memory() -> None:
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL(None).malloc_trim  # glibc only
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
 class Engine:
     def __init__(self, cfg: Config, registry: Registry, selection: Selection, *,
                  cwd: str | None = None, cache: Cache | None = None):
@@ -193,6 +216,9 @@ class Engine:
             kept += self._unused(ctx, directives, enabled - crashed)
         result.findings = sorted(kept)
         result.suppressed = sorted(replace(f, suppressed_by=d.reason) for f, d in suppressed)
+        if language == languages.PYTHON and len(data) > _TRIM_AFTER_BYTES and self.documents is None:
+            del ctx  # the last reference to the libcst tree
+            _release_memory()
         return result
 
     def _active_rules(self, language: str, data: bytes) -> list[Rule]:

@@ -167,4 +167,7 @@ def run_rules(ctx: FileContext, rules: Iterable[PythonRule], on_crash) -> None:
                 on_crash(r, e)
     finally:
         for r in rules:
+            # let this file's tree go now, not when the next file's rules start: two
+            # large trees alive at once set a worker's peak memory
             r.metadata = {}
+            r.ctx = None
