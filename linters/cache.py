@@ -116,17 +116,35 @@ class Cache:
 
     def _conn(self) -> sqlite3.Connection | None:
         if self._db is None and not self._off:
-            try:
-                os.makedirs(os.path.dirname(self.path), exist_ok=True)
-                self._ensure_gitignore()
-                db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # a cache: the last batch may be lost, never torn
-                db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
-                self._db = db
-            except (OSError, sqlite3.Error):
+            # Switching a new database to WAL takes an exclusive lock that does not
+            # wait for others: workers opening it at the same moment retry (the
+            # runner also creates it before starting them).
+            for attempt in range(10):
+                try:
+                    os.makedirs(os.path.dirname(self.path), exist_ok=True)
+                    self._ensure_gitignore()
+                    db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                    try:
+                        db.execute("PRAGMA journal_mode=WAL")
+                        db.execute("PRAGMA synchronous=NORMAL")  # a cache: the last batch may be lost, never torn
+                        db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                    except sqlite3.Error:
+                        db.close()
+                        raise
+                    self._db = db
+                    break
+                except sqlite3.OperationalError:
+                    time.sleep(0.02 * (attempt + 1))
+                except (OSError, sqlite3.Error):
+                    break
+            if self._db is None:
                 self._off = True
         return self._db
+
+    def prepare(self) -> None:
+        """Create the database (before the pool's workers open it), then let go of it."""
+        if self._conn() is not None:
+            self.close()
 
     def key(self, path: str, data: bytes, extra: str = "") -> str:
         h = hashlib.sha256(data)

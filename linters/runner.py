@@ -112,6 +112,8 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
         if engine.cache is not None:
             engine.cache.close()
     else:
+        if cache_salt:
+            _cache(cfg, cache_salt).prepare()  # one process creates the database, not two at once
         # Many small chunks balance uneven file sizes; order is restored by sorting.
         n = max(1, min(64, len(targets) // (jobs * 8)))
         chunks = [targets[i:i + n] for i in range(0, len(targets), n)]
