@@ -17,6 +17,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule
+from cnlint.backends.python_names import dotted_name
 
 from ._go_imports_a import drain_like, drain_verb, empties_node, selects_finished, words
 from .k8s001_pod_eviction import ADVICE_PY, IMPACT, PodDeleteInsteadOfEviction
@@ -190,11 +191,8 @@ def _client_module_name(module: cst.Module) -> str:
 
 
 def _dotted(node) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return _dotted(node.value) + "." + node.attr.value
-    return ""
+    """``a.b.c`` of an import's module or alias name ("" for anything else)."""
+    return dotted_name(node) or ""
 
 
 def _arg(call: cst.Call, index: Optional[int], keyword: str) -> Optional[cst.BaseExpression]:
