@@ -43,14 +43,15 @@ is skipped: branches of ``if``/``for``/``switch`` with constant conditions
 statement. Closures the compiler inlines where they are called and then
 drops (they capture variables and are small) report nothing of their own.
 
-``run(top, keep)`` may skip simple statements that mention none of the
-``keep`` variables (those that may flow into a return, found from the text by
-pointer_escape._returned_names): they cannot add a flow into a result.
+``run(top, keep)`` skips statements (but constant and type declarations) that
+mention none of the ``keep`` variables (those that may flow into a return, found from the text by
+pointer_escape._flow_names): they cannot add a flow into a result.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from .go_package import (ARRAY, DIRECT_KINDS, IFACE, MAP, NAMED, NOT_CONST, POINTER, SLICE, STRUCT,
@@ -204,9 +205,14 @@ class Analyzer:
     # ------------------------------------------------------------------
     def run(self, top, keep: set[bytes] | None = None) -> list[Escape]:
         """The escapes of ``top``. ``keep``: the only variables whose flows can
-        matter (all that may flow into a return, read from the text); simple
-        statements that mention none of them are skipped."""
+        matter (read from the text); statements that mention none of them are
+        skipped."""
         self.keep = keep
+        if keep is not None:
+            # where the keep variables occur: a statement is skipped when none
+            # falls inside it (one scan of the function, not one per statement)
+            base = top.start_byte
+            self._mentions = [base + m.start() for m in _IDENT.finditer(top.text) if m.group() in keep]
         try:
             self.walk(top)
         finally:
@@ -214,6 +220,7 @@ class Analyzer:
         return self.solve()
 
     keep: set[bytes] | None = None
+    _mentions: list[int] = []
 
     def walk(self, top) -> Fn:
         self.fns: list[Fn] = []
@@ -588,11 +595,16 @@ class Analyzer:
         last_label = max((i for i, s in enumerate(stmts) if s.type == "labeled_statement"), default=-1)
         dead = False
         keep = self.keep
+        mentions = self._mentions
         for i, s in enumerate(stmts):
             if dead and i > last_label and s.type != "labeled_statement":
                 continue
-            if keep is None or s.type not in _PRUNABLE or not keep.isdisjoint(_IDENT.findall(s.text)):
+            if keep is None or s.type in _NOT_PRUNABLE:
                 self.stmt(s)
+            else:
+                j = bisect_left(mentions, s.start_byte)
+                if j < len(mentions) and mentions[j] < s.end_byte:
+                    self.stmt(s)
             # only worth knowing when something follows
             dead = i + 1 < len(stmts) and self.terminates(s)
 
@@ -1697,9 +1709,9 @@ class Analyzer:
 
 _NO_CLAUSE = object()
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-#: statements skipped when they mention no variable that may reach a return
-_PRUNABLE = frozenset(("short_var_declaration", "assignment_statement", "expression_statement", "inc_statement",
-                       "dec_statement", "send_statement", "go_statement", "defer_statement", "var_declaration"))
+#: statements analysed even when they mention no ``keep`` variable (they
+#: change what names mean in what follows: constants in conditions, types)
+_NOT_PRUNABLE = frozenset(("const_declaration", "type_declaration"))
 _NIL_COMPARE = re.compile(rb"^[^()&|]*[!=]=\s*nil\s*$")
 
 

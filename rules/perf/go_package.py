@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 import tree_sitter as ts
@@ -60,14 +61,14 @@ STRUCT, ARRAY, POINTER, SLICE, MAP, CHAN, FUNC, IFACE, BASIC, TYPEPARAM, NAMED, 
 DIRECT_KINDS = {POINTER, MAP, CHAN, FUNC}
 
 _PACKAGE_RE = re.compile(rb"^package\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
-_DECL_START = re.compile(rb"^(?:const|type)\b", re.M)
+_DECL_START = re.compile(rb"\n(?:const|type)\b")
 # "type Name ..." / "const A, B = ..." / "const (" (group 2: a block)
 _DECL_HEAD = re.compile(rb"(?:const|type)\s*(?:(\()|([A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*))")
 _BLOCK_MEMBER = re.compile(rb"^\s+([A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*)", re.M)
-_ANY_TOP = re.compile(rb"^(?:func|type|const|var|import)\b", re.M)
+_ANY_TOP = re.compile(rb"\n(?:func|type|const|var|import)\b")
 # func Name( / func Name[ / func (r *Recv) Name( / func (Recv[T]) Name(
-_FUNC_DECL = re.compile(rb"^func\s*(?:\(\s*(?:[A-Za-z_][A-Za-z0-9_]*\s+)?\*?\s*([A-Za-z_][A-Za-z0-9_]*)"
-                        rb"(?:\[[^\]]*\])?\s*\)\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*[\[(]", re.M)
+_FUNC_DECL = re.compile(rb"\nfunc\s*(?:\(\s*(?:[A-Za-z_][A-Za-z0-9_]*\s+)?\*?\s*([A-Za-z_][A-Za-z0-9_]*)"
+                        rb"(?:\[[^\]]*\])?\s*\)\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*[\[(]")
 
 
 class Type:
@@ -325,6 +326,7 @@ class PackageIndex:
         self._files: list[tuple[str, bytes]] | None = None
         self._funcs: dict = {}
         self._func_index: dict | None = None
+        self._callables: tuple | None = None
         #: function summaries computed by go_flow (shared by the package's files)
         self.summaries: dict = {}
 
@@ -350,25 +352,41 @@ class PackageIndex:
                 self._files.append((name, data))
         return self._files
 
-    def func_decl(self, name: str, recv: str | None = None):
-        """The declaration node of a package-level function (or of method
-        ``name`` of type ``recv``), if exactly one file declares it."""
-        key = (name, recv)
-        if key in self._funcs:
-            return self._funcs[key]
+    def _funcs_by_name(self) -> dict:
         if self._func_index is None:
             self._func_index = {}
             for fname, data in self.files():
                 for m in _FUNC_DECL.finditer(data):
                     r = m.group(1)
                     k = (m.group(2).decode(), r.decode() if r else None)
-                    self._func_index.setdefault(k, []).append((data, m.start()))
+                    self._func_index.setdefault(k, []).append((data, m.start() + 1))
+        return self._func_index
+
+    def callable_names(self) -> tuple[frozenset, frozenset, frozenset]:
+        """(function names, method names of any receiver, const and type
+        names) declared in the package, from the name index only (nothing is
+        parsed): whether a call ``f(x)`` or ``v.M(x)`` can be a call of
+        this package's code or a conversion to one of its types."""
+        if self._callables is None:
+            index = self._funcs_by_name()
+            self._index()
+            self._callables = (frozenset(n for n, r in index if r is None),
+                               frozenset(n for n, r in index if r is not None),
+                               frozenset(self._decl_chunks))
+        return self._callables
+
+    def func_decl(self, name: str, recv: str | None = None):
+        """The declaration node of a package-level function (or of method
+        ``name`` of type ``recv``), if exactly one file declares it."""
+        key = (name, recv)
+        if key in self._funcs:
+            return self._funcs[key]
         node = None
-        hits = self._func_index.get(key, ())
+        hits = self._funcs_by_name().get(key, ())
         if len(hits) == 1:
             data, start = hits[0]
-            end = _ANY_TOP.search(data, start + 1)
-            chunk = data[start:end.start() if end is not None else len(data)]
+            end = _ANY_TOP.search(data, start)
+            chunk = data[start:end.start() + 1 if end is not None else len(data)]
             tree = _ts_parser("go").parse(b"package p\n" + chunk)
             self._trees.append(tree)
             node = next((c for c in tree.root_node.children
@@ -384,13 +402,12 @@ class PackageIndex:
         self._decl_chunks: dict[str, list] = {}  # name -> [chunk key], for const and type names
         self._chunks: dict[int, tuple[bytes, bool]] = {}  # key -> (bytes, parsed?)
         for fname, data in self.files():
-            starts = [m for m in _DECL_START.finditer(data)]
+            starts = [m.start() + 1 for m in _DECL_START.finditer(data)]
             if not starts:
                 continue
-            bounds = [m.start() for m in _ANY_TOP.finditer(data)] + [len(data)]
-            for m in starts:
-                s = m.start()
-                e = next(b for b in bounds if b > s)
+            bounds = [m.start() + 1 for m in _ANY_TOP.finditer(data)] + [len(data)]
+            for s in starts:
+                e = bounds[bisect_right(bounds, s)]
                 chunk = data[s:e]
                 key = len(self._chunks)
                 self._chunks[key] = (chunk, False)

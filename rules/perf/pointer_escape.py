@@ -175,6 +175,15 @@ mode = "compiler"
         escapes: list[Escape] = []
         tops = []
         imports = None
+        names = None  # the package's callable names, for _Callees
+        analyzer = None
+
+        def summaries(name: str):
+            """A same-package function's summary (go_flow.Analyzer.summary), cached per package."""
+            nonlocal analyzer
+            if analyzer is None:
+                analyzer = self._analyzer(root)
+            return analyzer.summary(name, None)
         for node in root.children:
             t = node.type
             if t in ("function_declaration", "method_declaration"):
@@ -188,6 +197,7 @@ mode = "compiler"
                 # address *and* reach something that may be returned.
                 pointers = None
                 returned = None
+                callees = None
                 for m in _CANDIDATE.finditer(seg):
                     off = body.start_byte + m.start()
                     cand = root.descendant_for_byte_range(off, off + 1)
@@ -207,18 +217,23 @@ mode = "compiler"
                         base = _base_ident(expr.child_by_field_name("operand"))
                         if base is not None and base.text in pointers:
                             continue  # &p.f, &s[i] of a pointer or slice parameter: no allocation
-                    sink = _relevant(expr, imports)
+                    if callees is None:
+                        if names is None:
+                            index = self._package(root)
+                            names = index.callable_names() if index is not None else ()
+                        callees = _Callees(names, node, seg, summaries) if names else False
+                    sink = _relevant(expr, imports, callees or None)
                     if sink is None:
                         continue
                     if sink is not True and sink.type in ("short_var_declaration", "assignment_statement",
                                                           "var_spec"):
                         if returned is None:
-                            returned = _returned_names(seg, node)
+                            returned, relevant = _flow_names(seg, node)
                         if not any(n in returned for n in _assigned_names(sink)):
                             continue  # stored in variables that never reach a return
                     if returned is None:
-                        returned = _returned_names(seg, node)
-                    tops.append((node, returned))
+                        returned, relevant = _flow_names(seg, node)
+                    tops.append((node, relevant))
                     break
             elif t == "var_declaration":
                 seg = data[node.start_byte:node.end_byte]
@@ -227,7 +242,8 @@ mode = "compiler"
         mode = self.options.get("mode", MODE_SYNTACTIC)
         if not tops and mode != MODE_COMPILER:
             return
-        analyzer = self._analyzer(root)
+        if analyzer is None:
+            analyzer = self._analyzer(root)
         self._types = analyzer.types
         for top, keep in tops:
             escapes.extend(analyzer.run(top, keep))
@@ -240,16 +256,19 @@ mode = "compiler"
         for e in escapes:
             self._report(e, None)
 
-    def _analyzer(self, root) -> Analyzer:
-        ctx = self.ctx
-        pkg_name = None
+    def _package(self, root):
+        """The index of the package this file belongs to (None without a package clause)."""
         for node in root.children:
             if node.type == "package_clause":
                 ident = node.named_children[0] if node.named_children else None
-                pkg_name = ident.text.decode() if ident is not None else None
-                break
-        directory = os.path.dirname(os.path.abspath(ctx.path))
-        index = package_index(directory, pkg_name) if pkg_name else None
+                if ident is None:
+                    return None
+                return package_index(os.path.dirname(os.path.abspath(self.ctx.path)), ident.text.decode())
+        return None
+
+    def _analyzer(self, root) -> Analyzer:
+        ctx = self.ctx
+        index = self._package(root)
         per_iteration = True
         try:
             gomod = ctx.project.go_mod
@@ -354,11 +373,12 @@ _NO_RESULT_BUILTINS = frozenset((b"len", b"cap", b"copy", b"delete", b"print", b
                                  b"panic", b"complex", b"real", b"imag"))
 
 
-def _relevant(node, imports: set[bytes]):
+def _relevant(node, imports: set[bytes], callees: "_Callees | None" = None):
     """Where an allocation or address at ``node`` goes: the statement that
     stores or returns it, True when unsure, None when it cannot reach a
     result (its value only goes into a call of another package, a builtin
-    without a pointer result, a condition, a channel, a discarded expression)."""
+    without a pointer result, a call the analysis treats as opaque, a
+    condition, a channel, a discarded expression)."""
     child, n = node, node.parent
     while n is not None:
         t = n.type
@@ -379,6 +399,8 @@ def _relevant(node, imports: set[bytes]):
                     op = f.child_by_field_name("operand")
                     if op is not None and op.type == "identifier" and op.text in imports:
                         return None  # pkg.F(&x): the call's result is not our allocation
+                if callees is not None and not callees.may_return_arg(f, n, child):
+                    return None  # the call's results cannot hold this argument
         elif t in ("index_expression",) and n.child_by_field_name("index") == child:
             return None
         elif t == "binary_expression":
@@ -387,6 +409,102 @@ def _relevant(node, imports: set[bytes]):
                 return None
         child, n = n, n.parent
     return True
+
+
+_CONVERSION_CALLEES = frozenset(("pointer_type", "slice_type", "array_type", "map_type", "channel_type",
+                                  "function_type", "interface_type", "qualified_type", "generic_type",
+                                  "func_literal", "unary_expression", "parenthesized_type"))
+#: builtins whose arguments may reach the result (go_flow.Analyzer.call)
+_FLOW_BUILTINS = frozenset((b"new", b"append", b"min", b"max", b"error", b"any"))
+
+
+class _Callees:
+    """Which calls in one function go_flow's analysis treats as opaque (it
+    assumes their results hold none of the function's allocations): calls of
+    package-level variables and imports, of local function values that are not
+    func literals, of methods no type of this package declares, of builtins
+    and conversions without pointers. A candidate passed only to such calls
+    cannot reach a return. Every test is a textual over-approximation of the
+    analysis' own decision, so the gate never skips a function it reports in."""
+
+    __slots__ = ("funcs", "methods", "decls", "fn", "body", "summary", "_locals", "_closures")
+
+    def __init__(self, names: tuple, fn, body: bytes, summary):
+        self.funcs, self.methods, self.decls = names
+        self.fn = fn
+        self.body = body
+        self.summary = summary  # name -> a same-package function's summary, or None
+        self._locals: set[bytes] | None = None
+        self._closures: set[bytes] | None = None
+
+    def may_return_arg(self, f, args, arg) -> bool:
+        """Whether the call of ``f`` with argument list ``args`` may return
+        (what) its argument ``arg`` (points to)."""
+        while f.type == "parenthesized_expression" and f.named_children:
+            f = f.named_children[0]
+        if f.type == "identifier":
+            name = f.text
+            if name in _FLOW_BUILTINS or name in self.closures():
+                return True
+            name = name.decode()
+            if name in self.decls:
+                return True  # a conversion to a package type
+            if name not in self.funcs:
+                return False
+            # The analysis uses the callee's summary: does this parameter reach a result?
+            summ = self.summary(name)
+            if not summ:
+                return False
+            index = next((i for i, a in enumerate(args.named_children) if a == arg), None)
+            return index is None or bool(summ["res"].get(index))
+        return not self.opaque(f)
+
+    def opaque(self, f) -> bool:
+        t = f.type
+        if t == "selector_expression":
+            base = f.child_by_field_name("operand")
+            while base is not None and base.type == "parenthesized_expression" and base.named_children:
+                base = base.named_children[0]
+            if base is not None and base.type == "identifier":
+                if base.text == b"unsafe":
+                    return False
+                if base.text not in self.locals():
+                    return True  # pkg.F(x) or pkgVar.M(x)
+            field = f.child_by_field_name("field")
+            return field is None or field.text.decode() not in self.methods
+        return t not in _CONVERSION_CALLEES  # fns[i](x), f()(x): a function value
+
+    def closures(self) -> set[bytes]:
+        """Names that may hold a func literal (``f := func...``, ``var f = func...``)."""
+        if self._closures is None:
+            self._closures = {i for m in _FUNC_ASSIGN.finditer(self.body) for i in _IDENT.findall(m.group(1))}
+        return self._closures
+
+    def locals(self) -> set[bytes]:
+        """Every name the function may declare: its parameters, receiver and
+        results, names before a ``:=``, on a var/const/type line or in such a
+        block, and in a func literal's parameters."""
+        if self._locals is None:
+            fn, body = self.fn, self.body
+            out = set()
+            for f in ("receiver", "parameters", "result"):
+                p = fn.child_by_field_name(f)
+                if p is not None:
+                    out.update(_IDENT.findall(p.text))
+            for pattern in _DECLARING:
+                for m in pattern.finditer(body):
+                    out.update(_IDENT.findall(m.group(0)))
+            if _DECL_BLOCK.search(body) is not None:
+                out.update(_LINE_START_IDENT.findall(body))
+            self._locals = out
+        return self._locals
+
+
+_FUNC_ASSIGN = re.compile(rb"\n([^\n=]*)=\s*\(?\s*func\b")
+_DECLARING = (re.compile(rb"\n[^\n]*:="), re.compile(rb"\b(?:var|const|type)\b[^\n]*"),
+              re.compile(rb"\bfunc\s*\([^)]*\)"))
+_DECL_BLOCK = re.compile(rb"\b(?:var|const|type)\s*\(")
+_LINE_START_IDENT = re.compile(rb"(?m)^\s*([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _assigned_names(stmt) -> list[bytes]:
@@ -410,15 +528,28 @@ _STRIP = re.compile(rb'"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)*\'|//[^\n
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN_OP = re.compile(rb"(?<![=!<>:+\-*/%&|^])(:=|=)(?!=)")
 _RETURN = re.compile(rb"\breturn\b")
+_SLICE = re.compile(rb"\[(?=[^\]\n]*:)")
+_ADDRESS_OF = re.compile(rb"&(?=[^&^=])\s*([A-Za-z_][A-Za-z0-9_]*)?")
 _BRACKETS = re.compile(rb"[(\[{)\]}]")
 _LHS_KEYWORDS = re.compile(rb"^\s*(?:(?:else\s+)?if|for|switch|case|var|select)\s+")
 
 
-def _returned_names(body: bytes, fn) -> set[bytes]:
-    """Every variable whose value may flow (by assignments, in any order) into
-    a return statement or a named result, read from the text line by line:
-    an over-approximation of the analysis' flows, cheap enough to decide
-    whether a function needs the analysis at all (and which statements)."""
+def _flow_names(body: bytes, fn) -> tuple[set[bytes], set[bytes]]:
+    """(returned, relevant), read from the text line by line, as cheap
+    over-approximations of the analysis' flows (in any order, as the analysis
+    is flow-insensitive):
+
+    * returned: every variable whose value may flow by assignments into a
+      return statement or a named result;
+    * touched: every name on a line that can allocate or take an address (see
+      _CANDIDATE: ``&``, ``new(``, ``func``, slicing), plus every variable
+      such a value may then flow into.
+
+    A flow from an allocation to a result only goes through variables in
+    both sets. The gate asks ``returned`` whether a candidate may be
+    returned; the analysis skips simple statements that mention nothing
+    ``relevant``: the names in both sets and what they are assigned from
+    (their types come from there)."""
     text = _STRIP.sub(b" ", body)
     if text.startswith(b"{"):
         text = text[1:-1]
@@ -427,8 +558,11 @@ def _returned_names(body: bytes, fn) -> set[bytes]:
     if res is not None and res.type == "parameter_list":
         for p in res.named_children:
             names.update(n.text for n in p.children_by_field_name("name"))
+    results = frozenset(names)
     deps: dict[bytes, set[bytes]] = {}
-    stack: list[tuple] = []  # per open brace: (names stored into, returned?)
+    touched: set[bytes] = set()
+    stack: list[tuple] = []  # per open brace: (names stored into, returned?, touched?)
+    in_touched = 0  # open braces of lines that can allocate (a func literal's body...)
     live = 0  # frames of the stack that store or return something
     stack_live = False
     paren = 0
@@ -448,13 +582,32 @@ def _returned_names(body: bytes, fn) -> set[bytes]:
             else:
                 lhs = ()
                 start = r.end() if r is not None else 0
+        # a func literal (whose body captures variables) or a slice of what may
+        # be an array: every name on the line; &x and new(T): where they go
+        cand = in_touched > 0
+        if cand or _CANDIDATE.search(line) is not None:
+            if cand or b"func" in line or _SLICE.search(line) is not None:
+                cand = True
+                touched.update(_IDENT.findall(line))
+            else:
+                if b"new(" in line:
+                    touched.add(b"new")  # keeps the statement that allocates
+                for m in _ADDRESS_OF.finditer(line):
+                    if m.group(1):
+                        touched.add(m.group(1))  # the variable or the composite's type
+                    else:
+                        touched.update(_IDENT.findall(line))  # &(*p).f ...
+                        break
+            touched.update(lhs)
+            for frame_lhs, _, _ in stack:
+                touched.update(frame_lhs)
         if lhs or ret or stack_live:
             ids = _IDENT.findall(line, start)
             if ids:
                 returned = ret
                 for t in lhs:
                     deps.setdefault(t, set()).update(ids)
-                for frame_lhs, frame_ret in stack:
+                for frame_lhs, frame_ret, _ in stack:
                     returned = returned or frame_ret
                     for t in frame_lhs:
                         deps.setdefault(t, set()).update(ids)
@@ -467,14 +620,18 @@ def _returned_names(body: bytes, fn) -> set[bytes]:
                 elif c == b")" or c == b"]":
                     paren -= 1
                 elif c == b"{":
-                    stack.append((lhs, ret))
+                    stack.append((lhs, ret, cand))
                     if lhs or ret:
                         live += 1
+                    if cand:
+                        in_touched += 1
                     lhs, ret = (), False
                 elif stack:
-                    lhs, ret = stack.pop()
+                    lhs, ret, was = stack.pop()
                     if lhs or ret:
                         live -= 1
+                    if was:
+                        in_touched -= 1
             stack_live = live > 0
     todo = list(names)
     while todo:
@@ -482,7 +639,27 @@ def _returned_names(body: bytes, fn) -> set[bytes]:
             if d not in names:
                 names.add(d)
                 todo.append(d)
-    return names
+    if touched:
+        into: dict[bytes, list[bytes]] = {}
+        for t, srcs in deps.items():
+            for d in srcs:
+                into.setdefault(d, []).append(t)
+        todo = list(touched)
+        while todo:
+            for t in into.get(todo.pop(), ()):
+                if t not in touched:
+                    touched.add(t)
+                    todo.append(t)
+    # what the analysis must see: the variables in both sets, and what they
+    # are assigned from (their types come from there)
+    relevant = (names & touched) | results
+    todo = list(relevant)
+    while todo:
+        for d in deps.get(todo.pop(), ()):
+            if d not in relevant:
+                relevant.add(d)
+                todo.append(d)
+    return names, relevant
 
 
 _NOT_VALUE_TYPES = ("pointer_type", "slice_type", "map_type", "channel_type", "function_type",
@@ -538,9 +715,14 @@ def _maybe_array(expr, body: bytes, pointers: set[bytes]) -> bool:
     for m in re.finditer(rb"\bvar\s+(?:[\w\s,]*,\s*)?" + name + rb"\b([^\n=]*)|\b" + name
                          + rb"\s*(?:,\s*[\w,\s]*)?:=\s*([^\n]*)", body):
         decl = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
-        if not decl.startswith((b"[]", b"make(", b"append(", b'"', b"`", b"string(", b"strings.", b"bytes.")):
+        if not decl.startswith((b"[]", b"make(", b"append(", b'"', b"`", b"string(", b"strings.", b"bytes.")) \
+                and _SLICED.match(decl) is None:
             return True
     return False
+
+
+# `x := y[i:j]`: slicing gives a slice, never an array (whose slicing would take its address)
+_SLICED = re.compile(rb"[A-Za-z_][\w.]*\[[^\[\]\n]*:[^\[\]\n]*\]$")
 
 
 def _outer_func_literals(node):
