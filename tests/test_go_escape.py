@@ -304,3 +304,45 @@ def test_truth_parser_and_scorer(tmp_path):
     assert (res["tp"], res["fp"], res["fn"]) == (2, 1, 1)
     assert res["precision"] == round(2 / 3, 4) and res["recall"] == round(2 / 3, 4)
     assert res["fn_by_kind"] == {"composite": "0/1", "new": "1/1", "variable": "0/1"}
+
+
+# ---------------------------------------------------------------------------
+# The gate and the statement slice are exact: they only skip work
+# ---------------------------------------------------------------------------
+
+# Packages of the Go standard library with many findings, closures, named
+# results, same-package calls and field stores (about 250 files).
+_STD_SAMPLE = ("net/url", "bufio", "strings", "encoding/json", "net/http/httptest", "text/template/parse",
+               "crypto/tls", "go/scanner", "go/types", "math/big")
+
+
+def _findings(engine: Engine, paths) -> list[tuple]:
+    out = []
+    for p in paths:
+        out.extend((f.path, f.span, f.message) for f in engine.check(p, "go").findings)
+    return out
+
+
+def test_gate_and_slice_lose_no_finding(go, monkeypatch):
+    """PERF001 skips functions whose candidates only reach calls the analysis
+    treats as opaque (_Callees) and statements that mention no variable both
+    reachable from an allocation and reaching a return (_flow_names). Both are
+    textual over-approximations of the analysis; without them every finding
+    must be the same."""
+    from cnlint.rules.perf import go_package, pointer_escape
+
+    goroot = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, env=_env(),
+                            timeout=120).stdout.strip()
+    paths = _fixture_files()
+    for pkg in _STD_SAMPLE:
+        d = os.path.join(goroot, "src", *pkg.split("/"))
+        paths += sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".go"))
+    assert len(paths) > 250
+    gated = _findings(_engine(), paths)
+    assert len(gated) > 300
+
+    flow_names = pointer_escape._flow_names
+    monkeypatch.setattr(pointer_escape, "_flow_names", lambda body, fn: (flow_names(body, fn)[0], None))
+    monkeypatch.setattr(pointer_escape._Callees, "may_return_arg", lambda self, f, args, arg: True)
+    go_package.package_index.cache_clear()  # summaries are cached per package
+    assert _findings(_engine(), paths) == gated

@@ -561,7 +561,7 @@ def _flow_names(body: bytes, fn) -> tuple[set[bytes], set[bytes]]:
     results = frozenset(names)
     deps: dict[bytes, set[bytes]] = {}
     touched: set[bytes] = set()
-    stack: list[tuple] = []  # per open brace: (names stored into, returned?, touched?)
+    stack: list[tuple] = []  # per open brace: (names stored into, returned?, touched?, open parens)
     in_touched = 0  # open braces of lines that can allocate (a func literal's body...)
     live = 0  # frames of the stack that store or return something
     stack_live = False
@@ -599,7 +599,7 @@ def _flow_names(body: bytes, fn) -> tuple[set[bytes], set[bytes]]:
                         touched.update(_IDENT.findall(line))  # &(*p).f ...
                         break
             touched.update(lhs)
-            for frame_lhs, _, _ in stack:
+            for frame_lhs, _, _, _ in stack:
                 touched.update(frame_lhs)
         if lhs or ret or stack_live:
             ids = _IDENT.findall(line, start)
@@ -607,7 +607,7 @@ def _flow_names(body: bytes, fn) -> tuple[set[bytes], set[bytes]]:
                 returned = ret
                 for t in lhs:
                     deps.setdefault(t, set()).update(ids)
-                for frame_lhs, frame_ret, _ in stack:
+                for frame_lhs, frame_ret, _, _ in stack:
                     returned = returned or frame_ret
                     for t in frame_lhs:
                         deps.setdefault(t, set()).update(ids)
@@ -620,14 +620,16 @@ def _flow_names(body: bytes, fn) -> tuple[set[bytes], set[bytes]]:
                 elif c == b")" or c == b"]":
                     paren -= 1
                 elif c == b"{":
-                    stack.append((lhs, ret, cand))
+                    # a block inside parentheses (a func literal passed to a call)
+                    # holds statements again
+                    stack.append((lhs, ret, cand, paren))
                     if lhs or ret:
                         live += 1
                     if cand:
                         in_touched += 1
-                    lhs, ret = (), False
+                    lhs, ret, paren = (), False, 0
                 elif stack:
-                    lhs, ret, was = stack.pop()
+                    lhs, ret, was, paren = stack.pop()
                     if lhs or ret:
                         live -= 1
                     if was:
