@@ -325,11 +325,11 @@ def _findings(engine: Engine, paths) -> list[tuple]:
 
 def test_gate_and_slice_lose_no_finding(go, monkeypatch):
     """PERF001 skips functions whose candidates only reach calls the analysis
-    treats as opaque (_Callees) and statements that mention no variable both
-    reachable from an allocation and reaching a return (_flow_names). Both are
-    textual over-approximations of the analysis; without them every finding
-    must be the same."""
-    from cnlint.rules.perf import go_package, pointer_escape
+    treats as opaque (go_gate._Callees) and statements that mention no
+    variable both reachable from an allocation and reaching a return
+    (go_gate.TextFlows). Both over-approximate the analysis; without them
+    every finding must be the same."""
+    from cnlint.rules.perf import go_gate, go_package
 
     goroot = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, env=_env(),
                             timeout=120).stdout.strip()
@@ -341,8 +341,7 @@ def test_gate_and_slice_lose_no_finding(go, monkeypatch):
     gated = _findings(_engine(), paths)
     assert len(gated) > 300
 
-    flow_names = pointer_escape._flow_names
-    monkeypatch.setattr(pointer_escape, "_flow_names", lambda body, fn: (flow_names(body, fn)[0], None))
-    monkeypatch.setattr(pointer_escape._Callees, "may_return_arg", lambda self, f, args, arg: True)
+    monkeypatch.setattr(go_gate.TextFlows, "relevant", lambda self, seeds: None)  # every statement
+    monkeypatch.setattr(go_gate._Callees, "may_return_arg", lambda self, f, args, arg: True)
     go_package.package_index.cache_clear()  # summaries are cached per package
     assert _findings(_engine(), paths) == gated

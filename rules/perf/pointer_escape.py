@@ -1,7 +1,8 @@
 """PERF001 pointer-return-escapes: returning a pointer to memory the function allocates.
 
 The analysis lives next to this module: ``go_flow.py`` (the syntactic escape
-analysis), ``go_package.py`` (package-level constants and types) and
+analysis), ``go_gate.py`` (which functions and statements it must look at),
+``go_package.py`` (package-level constants and types) and
 ``go_escape_compiler.py`` (the compiler-confirmed mode: ``go build
 -gcflags=-m=2``, cached per package).
 """
@@ -15,11 +16,9 @@ from cnlint import Option, TreeSitterRule
 
 from . import go_escape_compiler as compiler
 from .go_flow import COMPOSITE, NEW, Analyzer, Escape
+from .go_gate import FileGate, outer_func_literals
 from .go_package import ConstEnv, TypeInfo, package_index
 
-# Something that can allocate or take an address: &x, new(T), a func literal
-# (captures, results), slicing (arr[:]: at its "[").
-_CANDIDATE = re.compile(rb"&(?=[^&^=])|\bnew\(|\bfunc\b|\[(?=[^\]\n]*:)")
 _CONSTRUCTOR = re.compile(r"^[Nn]ew(?:$|[A-Z0-9_])")
 _VERSION = re.compile(r"^(?:go)?(\d+)\.(\d+)")
 
@@ -170,75 +169,35 @@ mode = "compiler"
 
     # ------------------------------------------------------------------
     def check_tree(self, root) -> None:
-        ctx = self.ctx
-        data = ctx.source.data
         escapes: list[Escape] = []
-        tops = []
-        imports = None
-        names = None  # the package's callable names, for _Callees
         analyzer = None
+        index = None
 
-        def summaries(name: str):
-            """A same-package function's summary (go_flow.Analyzer.summary), cached per package."""
+        def summary(name: str):
+            """A same-package function's summary, cached per package (go_flow.Analyzer.summary)."""
             nonlocal analyzer
             if analyzer is None:
                 analyzer = self._analyzer(root)
             return analyzer.summary(name, None)
+
+        def callable_names():
+            nonlocal index
+            if index is None:
+                index = self._package(root) or False
+            return index.callable_names() if index else None
+
+        gate = FileGate(root, self.ctx.source.data, callable_names, summary)
+        tops = []
         for node in root.children:
             t = node.type
             if t in ("function_declaration", "method_declaration"):
-                body = node.child_by_field_name("body")
-                if body is None:
-                    continue
-                seg = data[body.start_byte:body.end_byte]
-                if b"return" not in seg:
-                    continue
-                # Analysed only if something in it can allocate or take an
-                # address *and* reach something that may be returned.
-                pointers = None
-                returned = None
-                callees = None
-                for m in _CANDIDATE.finditer(seg):
-                    off = body.start_byte + m.start()
-                    cand = root.descendant_for_byte_range(off, off + 1)
-                    if cand is None or cand.parent is None:
-                        continue
-                    expr = cand.parent
-                    et = expr.type
-                    if et not in ("unary_expression", "call_expression", "slice_expression", "func_literal"):
-                        continue
-                    if imports is None:
-                        imports = _imported_names(root)
-                    if pointers is None:
-                        pointers = _pointer_params(node)
-                    if et == "slice_expression" and not _maybe_array(expr, seg, pointers):
-                        continue
-                    if et == "unary_expression":
-                        base = _base_ident(expr.child_by_field_name("operand"))
-                        if base is not None and base.text in pointers:
-                            continue  # &p.f, &s[i] of a pointer or slice parameter: no allocation
-                    if callees is None:
-                        if names is None:
-                            index = self._package(root)
-                            names = index.callable_names() if index is not None else ()
-                        callees = _Callees(names, node, seg, summaries) if names else False
-                    sink = _relevant(expr, imports, callees or None)
-                    if sink is None:
-                        continue
-                    if sink is not True and sink.type in ("short_var_declaration", "assignment_statement",
-                                                          "var_spec"):
-                        if returned is None:
-                            returned, relevant = _flow_names(seg, node)
-                        if not any(n in returned for n in _assigned_names(sink)):
-                            continue  # stored in variables that never reach a return
-                    if returned is None:
-                        returned, relevant = _flow_names(seg, node)
-                    tops.append((node, relevant))
-                    break
+                keep = gate.keep(node)
+                if keep is not False:
+                    tops.append((node, keep))
             elif t == "var_declaration":
-                seg = data[node.start_byte:node.end_byte]
+                seg = node.text
                 if b"func" in seg and b"return" in seg:
-                    tops.extend((f, None) for f in _outer_func_literals(node))
+                    tops.extend((f, None) for f in outer_func_literals(node))
         mode = self.options.get("mode", MODE_SYNTACTIC)
         if not tops and mode != MODE_COMPILER:
             return
@@ -340,399 +299,3 @@ mode = "compiler"
             self.report((e.node.start_byte, end.end_byte), msg, related=related)
         else:
             self.report(e.node, msg, related=related)
-
-
-def _imported_names(root) -> set[bytes]:
-    names = set()
-    for n in root.children:
-        if n.type != "import_declaration":
-            continue
-        for sp in n.named_children:
-            for spec in (sp.named_children if sp.type == "import_spec_list" else [sp]):
-                if spec.type != "import_spec":
-                    continue
-                name = spec.child_by_field_name("name")
-                path = spec.child_by_field_name("path")
-                if name is not None:
-                    names.add(name.text)
-                elif path is not None:
-                    last = path.text.strip(b'"`').rsplit(b"/", 1)[-1]
-                    names.add(last.split(b".")[0].replace(b"-", b"_"))
-    names.discard(b"big")  # math/big methods return their receiver
-    names.discard(b"unsafe")  # unsafe.Pointer(&x) is a conversion
-    return names
-
-
-_SINKS = frozenset(("return_statement", "short_var_declaration", "assignment_statement", "var_spec",
-                    "range_clause", "receive_statement", "send_statement"))
-_NOT_A_VALUE = frozenset(("expression_statement", "go_statement", "defer_statement", "inc_statement",
-                          "dec_statement", "block", "function_declaration", "method_declaration", "if_statement",
-                          "for_statement", "expression_switch_statement", "type_switch_statement",
-                          "labeled_statement", "source_file"))
-_NO_RESULT_BUILTINS = frozenset((b"len", b"cap", b"copy", b"delete", b"print", b"println", b"close", b"clear",
-                                 b"panic", b"complex", b"real", b"imag"))
-
-
-def _relevant(node, imports: set[bytes], callees: "_Callees | None" = None):
-    """Where an allocation or address at ``node`` goes: the statement that
-    stores or returns it, True when unsure, None when it cannot reach a
-    result (its value only goes into a call of another package, a builtin
-    without a pointer result, a call the analysis treats as opaque, a
-    condition, a channel, a discarded expression)."""
-    child, n = node, node.parent
-    while n is not None:
-        t = n.type
-        if t in _SINKS:
-            return None if t == "send_statement" else n
-        if t in _NOT_A_VALUE:
-            return None
-        if t == "argument_list":
-            call = n.parent
-            f = call.child_by_field_name("function") if call is not None else None
-            if f is not None:
-                if f.type == "identifier" and f.text in _NO_RESULT_BUILTINS:
-                    return None
-                if f.type == "identifier" and f.text == b"append" and n.named_children and \
-                        n.named_children[0] != child:
-                    return None  # appended: to the heap
-                if f.type == "selector_expression":
-                    op = f.child_by_field_name("operand")
-                    if op is not None and op.type == "identifier" and op.text in imports:
-                        return None  # pkg.F(&x): the call's result is not our allocation
-                if callees is not None and not callees.may_return_arg(f, n, child):
-                    return None  # the call's results cannot hold this argument
-        elif t in ("index_expression",) and n.child_by_field_name("index") == child:
-            return None
-        elif t == "binary_expression":
-            op = n.child_by_field_name("operator")
-            if op is not None and op.type in ("==", "!=", "<", "<=", ">", ">=", "&&", "||"):
-                return None
-        child, n = n, n.parent
-    return True
-
-
-_CONVERSION_CALLEES = frozenset(("pointer_type", "slice_type", "array_type", "map_type", "channel_type",
-                                  "function_type", "interface_type", "qualified_type", "generic_type",
-                                  "func_literal", "unary_expression", "parenthesized_type"))
-#: builtins whose arguments may reach the result (go_flow.Analyzer.call)
-_FLOW_BUILTINS = frozenset((b"new", b"append", b"min", b"max", b"error", b"any"))
-
-
-class _Callees:
-    """Which calls in one function go_flow's analysis treats as opaque (it
-    assumes their results hold none of the function's allocations): calls of
-    package-level variables and imports, of local function values that are not
-    func literals, of methods no type of this package declares, of builtins
-    and conversions without pointers. A candidate passed only to such calls
-    cannot reach a return. Every test is a textual over-approximation of the
-    analysis' own decision, so the gate never skips a function it reports in."""
-
-    __slots__ = ("funcs", "methods", "decls", "fn", "body", "summary", "_locals", "_closures")
-
-    def __init__(self, names: tuple, fn, body: bytes, summary):
-        self.funcs, self.methods, self.decls = names
-        self.fn = fn
-        self.body = body
-        self.summary = summary  # name -> a same-package function's summary, or None
-        self._locals: set[bytes] | None = None
-        self._closures: set[bytes] | None = None
-
-    def may_return_arg(self, f, args, arg) -> bool:
-        """Whether the call of ``f`` with argument list ``args`` may return
-        (what) its argument ``arg`` (points to)."""
-        while f.type == "parenthesized_expression" and f.named_children:
-            f = f.named_children[0]
-        if f.type == "identifier":
-            name = f.text
-            if name in _FLOW_BUILTINS or name in self.closures():
-                return True
-            name = name.decode()
-            if name in self.decls:
-                return True  # a conversion to a package type
-            if name not in self.funcs:
-                return False
-            # The analysis uses the callee's summary: does this parameter reach a result?
-            summ = self.summary(name)
-            if not summ:
-                return False
-            index = next((i for i, a in enumerate(args.named_children) if a == arg), None)
-            return index is None or bool(summ["res"].get(index))
-        return not self.opaque(f)
-
-    def opaque(self, f) -> bool:
-        t = f.type
-        if t == "selector_expression":
-            base = f.child_by_field_name("operand")
-            while base is not None and base.type == "parenthesized_expression" and base.named_children:
-                base = base.named_children[0]
-            if base is not None and base.type == "identifier":
-                if base.text == b"unsafe":
-                    return False
-                if base.text not in self.locals():
-                    return True  # pkg.F(x) or pkgVar.M(x)
-            field = f.child_by_field_name("field")
-            return field is None or field.text.decode() not in self.methods
-        return t not in _CONVERSION_CALLEES  # fns[i](x), f()(x): a function value
-
-    def closures(self) -> set[bytes]:
-        """Names that may hold a func literal (``f := func...``, ``var f = func...``)."""
-        if self._closures is None:
-            self._closures = {i for m in _FUNC_ASSIGN.finditer(self.body) for i in _IDENT.findall(m.group(1))}
-        return self._closures
-
-    def locals(self) -> set[bytes]:
-        """Every name the function may declare: its parameters, receiver and
-        results, names before a ``:=``, on a var/const/type line or in such a
-        block, and in a func literal's parameters."""
-        if self._locals is None:
-            fn, body = self.fn, self.body
-            out = set()
-            for f in ("receiver", "parameters", "result"):
-                p = fn.child_by_field_name(f)
-                if p is not None:
-                    out.update(_IDENT.findall(p.text))
-            for pattern in _DECLARING:
-                for m in pattern.finditer(body):
-                    out.update(_IDENT.findall(m.group(0)))
-            if _DECL_BLOCK.search(body) is not None:
-                out.update(_LINE_START_IDENT.findall(body))
-            self._locals = out
-        return self._locals
-
-
-_FUNC_ASSIGN = re.compile(rb"\n([^\n=]*)=\s*\(?\s*func\b")
-_DECLARING = (re.compile(rb"\n[^\n]*:="), re.compile(rb"\b(?:var|const|type)\b[^\n]*"),
-              re.compile(rb"\bfunc\s*\([^)]*\)"))
-_DECL_BLOCK = re.compile(rb"\b(?:var|const|type)\s*\(")
-_LINE_START_IDENT = re.compile(rb"(?m)^\s*([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _assigned_names(stmt) -> list[bytes]:
-    """Base variables a declaration or assignment stores into."""
-    if stmt.type == "var_spec":
-        return [n.text for n in stmt.children_by_field_name("name")]
-    left = stmt.child_by_field_name("left")
-    if left is None:
-        return []
-    out = []
-    for e in (left.named_children if left.type == "expression_list" else [left]):
-        while e is not None and e.type in ("unary_expression", "parenthesized_expression"):
-            e = e.named_children[-1] if e.named_children else None
-        b = _base_ident(e)
-        if b is not None:
-            out.append(b.text)
-    return out
-
-
-_STRIP = re.compile(rb'"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)*\'|//[^\n]*|/\*.*?\*/', re.S)
-_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGN_OP = re.compile(rb"(?<![=!<>:+\-*/%&|^])(:=|=)(?!=)")
-_RETURN = re.compile(rb"\breturn\b")
-_SLICE = re.compile(rb"\[(?=[^\]\n]*:)")
-_ADDRESS_OF = re.compile(rb"&(?=[^&^=])\s*([A-Za-z_][A-Za-z0-9_]*)?")
-_BRACKETS = re.compile(rb"[(\[{)\]}]")
-_LHS_KEYWORDS = re.compile(rb"^\s*(?:(?:else\s+)?if|for|switch|case|var|select)\s+")
-
-
-def _flow_names(body: bytes, fn) -> tuple[set[bytes], set[bytes]]:
-    """(returned, relevant), read from the text line by line, as cheap
-    over-approximations of the analysis' flows (in any order, as the analysis
-    is flow-insensitive):
-
-    * returned: every variable whose value may flow by assignments into a
-      return statement or a named result;
-    * touched: every name on a line that can allocate or take an address (see
-      _CANDIDATE: ``&``, ``new(``, ``func``, slicing), plus every variable
-      such a value may then flow into.
-
-    A flow from an allocation to a result only goes through variables in
-    both sets. The gate asks ``returned`` whether a candidate may be
-    returned; the analysis skips simple statements that mention nothing
-    ``relevant``: the names in both sets and what they are assigned from
-    (their types come from there)."""
-    text = _STRIP.sub(b" ", body)
-    if text.startswith(b"{"):
-        text = text[1:-1]
-    names: set[bytes] = set()
-    res = fn.child_by_field_name("result")
-    if res is not None and res.type == "parameter_list":
-        for p in res.named_children:
-            names.update(n.text for n in p.children_by_field_name("name"))
-    results = frozenset(names)
-    deps: dict[bytes, set[bytes]] = {}
-    touched: set[bytes] = set()
-    stack: list[tuple] = []  # per open brace: (names stored into, returned?, touched?, open parens)
-    in_touched = 0  # open braces of lines that can allocate (a func literal's body...)
-    live = 0  # frames of the stack that store or return something
-    stack_live = False
-    paren = 0
-    lhs: tuple = ()
-    ret = False
-    for line in text.split(b"\n"):
-        start = 0
-        if paren <= 0:
-            paren = 0
-            r = _RETURN.search(line) if b"return" in line else None
-            ret = r is not None
-            m = _ASSIGN_OP.search(line) if b"=" in line else None
-            if m is not None and (r is None or m.start() < r.start()):
-                parts = _LHS_KEYWORDS.sub(b"", line[:m.start()]).split(b",")
-                lhs = tuple(x.group(0) for x in (_IDENT.search(p) for p in parts) if x is not None)
-                start = m.end()
-            else:
-                lhs = ()
-                start = r.end() if r is not None else 0
-        # a func literal (whose body captures variables) or a slice of what may
-        # be an array: every name on the line; &x and new(T): where they go
-        cand = in_touched > 0
-        if cand or _CANDIDATE.search(line) is not None:
-            if cand or b"func" in line or _SLICE.search(line) is not None:
-                cand = True
-                touched.update(_IDENT.findall(line))
-            else:
-                if b"new(" in line:
-                    touched.add(b"new")  # keeps the statement that allocates
-                for m in _ADDRESS_OF.finditer(line):
-                    if m.group(1):
-                        touched.add(m.group(1))  # the variable or the composite's type
-                    else:
-                        touched.update(_IDENT.findall(line))  # &(*p).f ...
-                        break
-            touched.update(lhs)
-            for frame_lhs, _, _, _ in stack:
-                touched.update(frame_lhs)
-        if lhs or ret or stack_live:
-            ids = _IDENT.findall(line, start)
-            if ids:
-                returned = ret
-                for t in lhs:
-                    deps.setdefault(t, set()).update(ids)
-                for frame_lhs, frame_ret, _, _ in stack:
-                    returned = returned or frame_ret
-                    for t in frame_lhs:
-                        deps.setdefault(t, set()).update(ids)
-                if returned:
-                    names.update(ids)
-        if b"(" in line or b")" in line or b"[" in line or b"]" in line or b"{" in line or b"}" in line:
-            for c in _BRACKETS.findall(line):
-                if c == b"(" or c == b"[":
-                    paren += 1
-                elif c == b")" or c == b"]":
-                    paren -= 1
-                elif c == b"{":
-                    # a block inside parentheses (a func literal passed to a call)
-                    # holds statements again
-                    stack.append((lhs, ret, cand, paren))
-                    if lhs or ret:
-                        live += 1
-                    if cand:
-                        in_touched += 1
-                    lhs, ret, paren = (), False, 0
-                elif stack:
-                    lhs, ret, was, paren = stack.pop()
-                    if lhs or ret:
-                        live -= 1
-                    if was:
-                        in_touched -= 1
-            stack_live = live > 0
-    todo = list(names)
-    while todo:
-        for d in deps.get(todo.pop(), ()):
-            if d not in names:
-                names.add(d)
-                todo.append(d)
-    if touched:
-        into: dict[bytes, list[bytes]] = {}
-        for t, srcs in deps.items():
-            for d in srcs:
-                into.setdefault(d, []).append(t)
-        todo = list(touched)
-        while todo:
-            for t in into.get(todo.pop(), ()):
-                if t not in touched:
-                    touched.add(t)
-                    todo.append(t)
-    # what the analysis must see: the variables in both sets, and what they
-    # are assigned from (their types come from there)
-    relevant = (names & touched) | results
-    todo = list(relevant)
-    while todo:
-        for d in deps.get(todo.pop(), ()):
-            if d not in relevant:
-                relevant.add(d)
-                todo.append(d)
-    return names, relevant
-
-
-_NOT_VALUE_TYPES = ("pointer_type", "slice_type", "map_type", "channel_type", "function_type",
-                    "interface_type", "qualified_type", "type_identifier", "generic_type")
-
-
-def _pointer_params(fn) -> set[bytes]:
-    """Parameters and receiver whose address-taking cannot allocate: pointers,
-    slices, maps... (a named type counts: ``&t.f`` allocates only for a
-    struct value, and that case stays in through ``&t`` / value receivers)."""
-    out = set()
-    for field in ("receiver", "parameters"):
-        plist = fn.child_by_field_name(field)
-        for p in plist.named_children if plist is not None else ():
-            t = p.child_by_field_name("type")
-            if t is not None and t.type in ("pointer_type", "slice_type", "map_type", "channel_type",
-                                            "function_type", "interface_type"):
-                out.update(n.text for n in p.children_by_field_name("name"))
-    return out
-
-
-def _base_ident(node):
-    while node is not None:
-        t = node.type
-        if t == "identifier":
-            return node
-        if t in ("selector_expression", "index_expression", "slice_expression"):
-            node = node.child_by_field_name("operand")
-        elif t == "parenthesized_expression":
-            node = node.named_children[0] if node.named_children else None
-        else:
-            return None
-    return None
-
-
-def _maybe_array(expr, body: bytes, pointers: set[bytes]) -> bool:
-    """Whether a slice expression can slice an array value of this function
-    (``buf[:n]`` of ``var buf [64]byte``): its variable is declared here as an
-    array (or is an array parameter), or it is a field or element of a value
-    the analysis must look at (``v.buf[:]``)."""
-    operand = expr.child_by_field_name("operand")
-    while operand is not None and operand.type == "parenthesized_expression" and operand.named_children:
-        operand = operand.named_children[0]
-    if operand is None:
-        return False
-    base = _base_ident(operand)
-    if base is None or base.text in pointers:
-        return False
-    if operand.type != "identifier":
-        return True
-    # declared here as anything but an obvious slice or string
-    name = re.escape(base.text)
-    for m in re.finditer(rb"\bvar\s+(?:[\w\s,]*,\s*)?" + name + rb"\b([^\n=]*)|\b" + name
-                         + rb"\s*(?:,\s*[\w,\s]*)?:=\s*([^\n]*)", body):
-        decl = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
-        if not decl.startswith((b"[]", b"make(", b"append(", b'"', b"`", b"string(", b"strings.", b"bytes.")) \
-                and _SLICED.match(decl) is None:
-            return True
-    return False
-
-
-# `x := y[i:j]`: slicing gives a slice, never an array (whose slicing would take its address)
-_SLICED = re.compile(rb"[A-Za-z_][\w.]*\[[^\[\]\n]*:[^\[\]\n]*\]$")
-
-
-def _outer_func_literals(node):
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        if n.type == "func_literal":
-            out.append(n)
-            continue
-        stack.extend(n.named_children)
-    return out
