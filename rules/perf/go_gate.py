@@ -76,9 +76,8 @@ class FileGate:
                 if base is not None and base.text in pointers:
                     continue  # &p.f, &s[i] of a pointer or slice parameter: no allocation
             if callees is None:
-                names = self._names() if self._names is not None else None
-                callees = _Callees(names, fn, seg, self._summary) if names else False
-            sink = _relevant(expr, self._imports, callees or None)
+                callees = _Callees(self._names, fn, seg, self._summary)
+            sink = _relevant(expr, self._imports, callees)
             if sink is None:
                 continue
             if flows is None:
@@ -190,6 +189,16 @@ _CONVERSION_CALLEES = frozenset(("pointer_type", "slice_type", "array_type", "ma
 _FLOW_BUILTINS = frozenset((b"new", b"append", b"min", b"max", b"error", b"any"))
 
 
+class _AnyName:
+    """Every name (no package index: any call may be the package's own code)."""
+
+    def __contains__(self, name) -> bool:
+        return True
+
+
+_ANY = _AnyName()
+
+
 class _Callees:
     """Which calls in one function go_flow's analysis treats as opaque (it
     assumes their results hold none of the function's allocations): calls of
@@ -199,15 +208,23 @@ class _Callees:
     cannot reach a return. Every test is a textual over-approximation of the
     analysis' own decision, so the gate never skips a function it reports in."""
 
-    __slots__ = ("funcs", "methods", "decls", "fn", "body", "summary", "_locals", "_closures")
+    __slots__ = ("_names", "_callables", "fn", "body", "summary", "_locals", "_closures")
 
-    def __init__(self, names: tuple, fn, body: bytes, summary):
-        self.funcs, self.methods, self.decls = names
+    def __init__(self, callable_names, fn, body: bytes, summary):
+        self._names = callable_names  # () -> (functions, methods, const and type names) or None
+        self._callables = None
         self.fn = fn
         self.body = body
         self.summary = summary  # name -> a same-package function's summary, or None
         self._locals: set[bytes] | None = None
         self._closures: set[bytes] | None = None
+
+    def _package_names(self) -> tuple:
+        """The package's (functions, methods, const and type names), read on first use."""
+        if self._callables is None:
+            names = self._names() if self._names is not None else None
+            self._callables = names or (_ANY, _ANY, _ANY)
+        return self._callables
 
     def may_return_arg(self, f, args, arg) -> bool:
         """Whether the call of ``f`` with argument list ``args`` may return
@@ -219,9 +236,10 @@ class _Callees:
             if name in _FLOW_BUILTINS or name in self.closures():
                 return True
             name = name.decode()
-            if name in self.decls:
+            funcs, _, decls = self._package_names()
+            if name in decls:
                 return True  # a conversion to a package type
-            if name not in self.funcs:
+            if name not in funcs:
                 return False
             # The analysis uses the callee's summary: does this parameter reach a result?
             summ = self.summary(name)
@@ -243,7 +261,7 @@ class _Callees:
                 if base.text not in self.locals():
                     return True  # pkg.F(x) or pkgVar.M(x)
             field = f.child_by_field_name("field")
-            return field is None or field.text.decode() not in self.methods
+            return field is None or field.text.decode() not in self._package_names()[1]
         return t not in _CONVERSION_CALLEES  # fns[i](x), f()(x): a function value
 
     def closures(self) -> set[bytes]:
@@ -341,11 +359,14 @@ class TextFlows:
         funcs: list[tuple] = []
         open_funcs: list[tuple] = []
         stack: list[tuple] = []  # per open brace: (names stored into, returned?, open parens)
-        live = 0  # frames of the stack that store or return something
-        stack_live = False
+        # what the open braces' statements store into and whether one returns,
+        # for every line inside them (recomputed when a brace opens or closes)
+        live_targets: tuple = ()
+        live_ret = False
         paren = 0
         lhs: tuple = ()
         ret = False
+        changed = False
         for line in text.split(b"\n"):
             start = 0
             if paren <= 0:
@@ -364,9 +385,7 @@ class TextFlows:
             line_ids = None
             if b"func" in line and _FUNC.search(line) is not None:
                 line_ids = _IDENT.findall(line)
-                targets = lhs + tuple(t for frame_lhs, _, _ in stack for t in frame_lhs)
-                returned = ret or any(frame_ret for _, frame_ret, _ in stack)
-                open_funcs.append((targets, returned, set(), len(stack)))
+                open_funcs.append((lhs + live_targets, ret or live_ret, set(), len(stack)))
             if open_funcs:
                 if line_ids is None:
                     line_ids = _IDENT.findall(line)
@@ -377,17 +396,14 @@ class TextFlows:
                 heads = _HEADS.findall(line, op_at)
                 for t in lhs:
                     type_deps.setdefault(t, set()).update(heads)
-            if lhs or ret or stack_live:
+            if lhs or ret or live_targets or live_ret:
                 ids = _IDENT.findall(line, start)
                 if ids:
-                    returned = ret
                     for t in lhs:
                         deps.setdefault(t, set()).update(ids)
-                    for frame_lhs, frame_ret, _ in stack:
-                        returned = returned or frame_ret
-                        for t in frame_lhs:
-                            deps.setdefault(t, set()).update(ids)
-                    if returned:
+                    for t in live_targets:
+                        deps.setdefault(t, set()).update(ids)
+                    if ret or live_ret:
                         names.update(ids)
             if b"(" in line or b")" in line or b"[" in line or b"]" in line or b"{" in line or b"}" in line:
                 for c in _BRACKETS.findall(line):
@@ -399,14 +415,15 @@ class TextFlows:
                         # a block inside parentheses (a func literal passed to a call)
                         # holds statements again
                         stack.append((lhs, ret, paren))
-                        if lhs or ret:
-                            live += 1
                         lhs, ret, paren = (), False, 0
+                        changed = True
                     elif stack:
                         lhs, ret, paren = stack.pop()
-                        if lhs or ret:
-                            live -= 1
-                stack_live = live > 0
+                        changed = True
+                if changed:
+                    changed = False
+                    live_targets = tuple(t for frame_lhs, _, _ in stack for t in frame_lhs)
+                    live_ret = any(frame_ret for _, frame_ret, _ in stack)
             while open_funcs and len(stack) <= open_funcs[-1][3] and (b"}" in line or b"{" not in line):
                 funcs.append(open_funcs.pop())
         todo = list(names)

@@ -333,23 +333,8 @@ class PackageIndex:
     def files(self) -> list[tuple[str, bytes]]:
         """(name, bytes) of the package's files."""
         if self._files is None:
-            self._files = []
-            try:
-                names = sorted(os.listdir(self.directory))
-            except OSError:
-                names = []
-            for name in names:
-                if not name.endswith(".go") or (name.endswith("_test.go") and not self.with_tests):
-                    continue
-                try:
-                    with open(os.path.join(self.directory, name), "rb") as f:
-                        data = f.read()
-                except OSError:
-                    continue
-                m = _PACKAGE_RE.search(data)
-                if m is None or m.group(1).decode() != self.package:
-                    continue
-                self._files.append((name, data))
+            self._files = [(name, data) for name, data, package in _directory_files(self.directory)
+                           if package == self.package and (self.with_tests or not name.endswith("_test.go"))]
         return self._files
 
     def _funcs_by_name(self) -> dict:
@@ -503,6 +488,29 @@ def _type_param_names(tps) -> list[str]:
     for d in tps.named_children:
         if d.type == "type_parameter_declaration":
             out.extend(_text(n) for n in d.children_by_field_name("name"))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _directory_files(directory: str) -> list[tuple[str, bytes, str]]:
+    """(name, bytes, package name) of a directory's .go files, read once for
+    the packages that share it (``foo`` and its external tests ``foo_test``)."""
+    out = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        names = []
+    for name in names:
+        if not name.endswith(".go"):
+            continue
+        try:
+            with open(os.path.join(directory, name), "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        m = _PACKAGE_RE.search(data)
+        if m is not None:
+            out.append((name, data, m.group(1).decode()))
     return out
 
 
@@ -689,3 +697,12 @@ class TypeInfo:
                 off += 1  # a final zero-size field gets padding
             return (off + align - 1) // align * align, align
         return None
+
+
+try:  # inside cnlint: the language server forgets package facts with the other project facts
+    from cnlint.project import on_clear
+except ImportError:  # pragma: no cover - used as a library
+    pass
+else:
+    on_clear(package_index.cache_clear)
+    on_clear(_directory_files.cache_clear)
