@@ -65,10 +65,11 @@ def salt(enabled, registry, selection, cfg) -> str:
     return h.hexdigest()[:24]
 
 
-def project_stamp(directory: str, ext: str = "") -> str:
+def project_stamp(directory: str, ext: str = "", memo: dict | None = None) -> str:
     """Stamps (mtime, size) of the project files that enclose ``directory``, and
     of the files with extension ``ext`` beside it (a Go package's other files,
-    which whole-package rules such as PERF001 read)."""
+    which whole-package rules such as PERF001 read). ``memo`` keeps each
+    enclosing directory's stamps for the run (many directories share them)."""
     parts = []
     if ext:
         try:
@@ -78,19 +79,26 @@ def project_stamp(directory: str, ext: str = "") -> str:
                     parts.append(f"{entry.name}:{st.st_mtime_ns}:{st.st_size}")
         except OSError:
             pass
-    d = os.path.abspath(directory)
-    while True:
+    parts.extend(_enclosing_stamps(os.path.abspath(directory), {} if memo is None else memo))
+    return "|".join(parts)
+
+
+def _enclosing_stamps(d: str, memo: dict) -> list[str]:
+    """Stamps of the project files in ``d`` and its parents, nearest first."""
+    out = memo.get(d)
+    if out is None:
+        out = []
         for name in PROJECT_FILES:
             try:
                 st = os.stat(os.path.join(d, name))
-                parts.append(f"{d}/{name}:{st.st_mtime_ns}:{st.st_size}")
+                out.append(f"{d}/{name}:{st.st_mtime_ns}:{st.st_size}")
             except OSError:
                 pass
         parent = os.path.dirname(d)
-        if parent == d:
-            break
-        d = parent
-    return "|".join(parts)
+        if parent != d:
+            out = out + _enclosing_stamps(parent, memo)
+        memo[d] = out
+    return out
 
 
 class Cache:

@@ -119,6 +119,7 @@ class Engine:
         # server, None for batch runs (every file is parsed once)
         self.documents: dict | None = None
         self._stamps: dict[tuple[str, str], str] = {}  # project stamps of this run, per directory
+        self._enclosing: dict[str, list[str]] = {}  # stamps of enclosing directories' project files
         self._prefilter = {lang: [(r, tuple(w.encode() for w in r.requires)) for r in rs]
                            for lang, rs in self.rules.items()}
 
@@ -148,7 +149,7 @@ class Engine:
             where = (os.path.dirname(os.path.join(self.cwd, path)), ext)
             extra = self._stamps.get(where)
             if extra is None:  # once per directory and run: ~80 stat calls each
-                extra = self._stamps[where] = project_stamp(*where)
+                extra = self._stamps[where] = project_stamp(*where, memo=self._enclosing)
         key = self.cache.key(path, data, extra)
         cached = self.cache.get(key)
         if cached is not None:
@@ -161,6 +162,7 @@ class Engine:
     def forget_project_stamps(self) -> None:
         """After writing files (fixes): the directories' stamps changed."""
         self._stamps.clear()
+        self._enclosing.clear()
 
     def _check(self, result: FileResult, path: str, language: str, data: bytes,
                only: tuple[str, ...] | None) -> FileResult:

@@ -92,6 +92,16 @@ class Finding:
     baseline: str | None = None  # "new" | "unchanged" when a baseline or --new-from-rev applies
 
 
+def merge_order(f: Finding) -> tuple:
+    """A sort key for findings gathered from many files, each file's list
+    already sorted: the order of comparing findings (path, span, rule,
+    message), computed once per finding instead of one tuple per comparison.
+    Findings equal on all of these keep their (sorted) order: sort stably."""
+    s = f.span
+    return (f.path, s.start_line, s.start_column, s.end_line, s.end_column, s.start_byte, s.end_byte,
+            s.start_column_utf16, s.end_column_utf16, f.rule_id, f.message)
+
+
 class NoticeKind(str, enum.Enum):
     SKIPPED = "skipped"  # binary, not UTF-8, too large, unreadable
     INTERNAL_ERROR = "internal-error"  # a rule or the engine raised

@@ -14,7 +14,7 @@ from .config import Config, validate_rules
 from .discovery import Excluder, Target, discover
 from .engine import Engine, Selection, resolve_selection
 from .loader import Registry, load_rules
-from .model import Finding, Notice, NoticeKind
+from .model import Finding, Notice, NoticeKind, merge_order
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_MIN_FILES = 24
@@ -132,8 +132,9 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
         result.suppressed.extend(fr.suppressed)
         result.notices.extend(fr.notices)
         result.parsed += fr.parsed
-    result.findings = assign_fingerprints(sorted(result.findings))
-    result.suppressed = assign_fingerprints(sorted(result.suppressed))
+    # each file's findings are sorted: merge them without comparing dataclasses
+    result.findings = assign_fingerprints(sorted(result.findings, key=merge_order))
+    result.suppressed = assign_fingerprints(sorted(result.suppressed, key=merge_order))
     result.notices.sort(key=lambda n: (not n.is_error, n.path, n.message))
     if profile is not None:
         profile.update(profiling.take() or {})
