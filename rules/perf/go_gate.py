@@ -426,13 +426,7 @@ class TextFlows:
                     live_ret = any(frame_ret for _, frame_ret, _ in stack)
             while open_funcs and len(stack) <= open_funcs[-1][3] and (b"}" in line or b"{" not in line):
                 funcs.append(open_funcs.pop())
-        todo = list(names)
-        while todo:
-            for d in deps.get(todo.pop(), ()):
-                if d not in names:
-                    names.add(d)
-                    todo.append(d)
-        self.returned = names
+        self.returned = _closure(names, deps)
         self.results = results
         self.deps = deps
         self.type_deps = type_deps
@@ -446,24 +440,23 @@ class TextFlows:
                 touched.update(targets)
                 touched.update(ids)  # what a returned closure captures
         touched -= _KEYWORDS
-        into: dict[bytes, list[bytes]] = {}
+        into: dict[bytes, list[bytes]] = {}  # the deps, reversed: what a name flows into
         for t, srcs in deps.items():
             for d in srcs:
                 into.setdefault(d, []).append(t)
-        todo = list(touched)
-        while todo:
-            for t in into.get(todo.pop(), ()):
-                if t not in touched:
-                    touched.add(t)
-                    todo.append(t)
-        relevant = (names & touched) | self.results
-        todo = list(relevant)
-        while todo:
-            for d in self.type_deps.get(todo.pop(), ()):
-                if d not in relevant:
-                    relevant.add(d)
-                    todo.append(d)
-        return relevant - _KEYWORDS
+        touched = _closure(touched, into)
+        return _closure((names & touched) | self.results, self.type_deps) - _KEYWORDS
+
+
+def _closure(names: set[bytes], edges: dict) -> set[bytes]:
+    """``names`` (updated in place) and everything reachable from them through ``edges``."""
+    todo = list(names)
+    while todo:
+        for d in edges.get(todo.pop(), ()):
+            if d not in names:
+                names.add(d)
+                todo.append(d)
+    return names
 
 
 _NOT_VALUE_TYPES = ("pointer_type", "slice_type", "map_type", "channel_type", "function_type",
