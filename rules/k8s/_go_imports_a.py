@@ -14,6 +14,9 @@ import weakref
 from typing import Iterator, Optional
 
 from cnlint import Option
+from cnlint.golang import import_specs as _import_specs
+from cnlint.golang import literal_value, strip_pointer, text  # noqa: F401 - the K8S rules use them from here
+from cnlint.golang import unwrap as _unwrap
 
 # ---- import paths ----
 CORE_V1 = "k8s.io/api/core/v1"
@@ -82,10 +85,6 @@ def default_package_name(path: str) -> str:
             and len(parts) == 4 and re.match(r"^v[0-9]+$", last):
         last = parts[-2]
     return re.sub(r"[^A-Za-z0-9_]", "", last.split(".")[0])
-
-
-def text(node) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
 class PerFileGo:
@@ -187,37 +186,10 @@ def ensure_import(rule, gofile: GoFile, path: str, preferred: str):
     return preferred, rule.insert(byte, prefix + spec + suffix)
 
 
-def _import_specs(decl):
-    for child in decl.named_children:
-        if child.type == "import_spec":
-            yield child
-        elif child.type == "import_spec_list":
-            yield from (c for c in child.named_children if c.type == "import_spec")
-
-
 # ---- syntax helpers ----
 def unwrap(node):
     """Strip parentheses, ``&`` and ``*`` from an expression."""
-    while node is not None:
-        if node.type == "parenthesized_expression" and node.named_child_count:
-            node = node.named_children[0]
-        elif node.type == "unary_expression" and text(node.child_by_field_name("operator")) in ("&", "*"):
-            node = node.child_by_field_name("operand")
-        else:
-            return node
-    return None
-
-
-def strip_pointer(node):
-    while node is not None and node.type in ("pointer_type", "parenthesized_type") and node.named_child_count:
-        node = node.named_children[-1]
-    return node
-
-
-def literal_value(node):
-    if node is not None and node.type == "literal_element" and node.named_child_count:
-        return node.named_children[0]
-    return node
+    return _unwrap(node, deref=True)
 
 
 def keyed(elem) -> tuple[str, object]:

@@ -13,6 +13,7 @@ import re
 from typing import Iterator, Optional
 
 from cnlint import Option
+from cnlint.golang import literal_value, strip_pointer, text, unwrap  # noqa: F401 - the K8S rules use them from here
 
 SKIP_TEST_FILES = "skip-test-files"
 
@@ -49,10 +50,6 @@ TIME_UNITS = {
     "Nanosecond": 1.0, "Microsecond": 1e3, "Millisecond": 1e6,
     "Second": 1e9, "Minute": 60e9, "Hour": 3600e9,
 }
-
-
-def text(node) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
 def default_name(path: str) -> str:
@@ -92,25 +89,6 @@ def go_imports(ctx) -> dict[str, str]:
                 table[text(name)] = path
     ctx._k8sb_imports = table
     return table
-
-
-def unwrap(node):
-    """Strip parentheses and ``&`` from an expression."""
-    while node is not None:
-        if node.type == "parenthesized_expression" and node.named_child_count:
-            node = node.named_children[0]
-        elif node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "&":
-            node = node.child_by_field_name("operand")
-        else:
-            return node
-    return None
-
-
-def literal_value(node):
-    """The expression inside a ``literal_element`` (tree-sitter-go >= 0.21)."""
-    if node is not None and node.type == "literal_element" and node.named_child_count:
-        return node.named_children[0]
-    return node
 
 
 def keyed_elements(literal_value_node) -> dict[str, tuple]:
@@ -374,15 +352,9 @@ def params(fn) -> list[tuple[list[str], object]]:
     return out
 
 
-def _strip_pointer(node):
-    while node is not None and node.type in ("pointer_type", "parenthesized_type") and node.named_child_count:
-        node = node.named_children[-1]
-    return node
-
-
 def type_ref(ctx, type_node) -> Optional[tuple[str, str]]:
     """(import path, name) of a (pointer to a) qualified type; ("", name) for a local type."""
-    t = _strip_pointer(type_node)
+    t = strip_pointer(type_node)
     if t is None:
         return None
     if t.type == "generic_type":

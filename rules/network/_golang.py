@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+from cnlint.golang import import_specs as _import_specs
+from cnlint.golang import literal_value as _element
+from cnlint.golang import text, unwrap  # noqa: F401 - the network rules use them from here
+
 FUNCS = ("function_declaration", "method_declaration", "func_literal")
 HTTP = "net/http"
 TIME = "time"
 CONTEXT = "context"
-
-
-def text(node) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
 # ---- imports ----
@@ -42,14 +42,6 @@ def imports(ctx) -> dict[str, str]:
 def names_for(ctx, *paths: str) -> set[str]:
     """The local names under which any of ``paths`` is imported."""
     return {n for n, p in imports(ctx).items() if p in paths}
-
-
-def _import_specs(decl) -> Iterator:
-    for child in decl.named_children:
-        if child.type == "import_spec":
-            yield child
-        elif child.type == "import_spec_list":
-            yield from (c for c in child.named_children if c.type == "import_spec")
 
 
 def default_name(path: str) -> str:
@@ -81,18 +73,6 @@ def string_value(node) -> Optional[str]:
         if "\\" in body:
             body = body.replace('\\"', '"').replace("\\\\", "\\")
         return body
-    return None
-
-
-def unwrap(node):
-    """Strip parentheses and ``&`` from an expression."""
-    while node is not None:
-        if node.type == "parenthesized_expression" and node.named_child_count:
-            node = node.named_children[0]
-        elif node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "&":
-            node = node.child_by_field_name("operand")
-        else:
-            return node
     return None
 
 
@@ -142,12 +122,6 @@ def keyed_elements(body) -> tuple[dict[str, tuple], bool]:
         elif el.type == "literal_element":
             positional = True
     return out, positional
-
-
-def _element(node):
-    if node is not None and node.type == "literal_element" and node.named_child_count:
-        return node.named_children[0]
-    return node
 
 
 # ---- structure ----

@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Optional
 
 from cnlint import TreeSitterRule
+from cnlint.golang import import_specs as _import_specs
+from cnlint.golang import literal_value as _literal_value
+from cnlint.golang import strip_pointer as _strip_pointer
+from cnlint.golang import unwrap as _unwrap
 
 from .tls_verification import TlsVerificationDisabled
 
@@ -53,32 +57,6 @@ CUSTOM_VERIFY = ("VerifyPeerCertificate", "VerifyConnection")
 
 FUNCS = ("function_declaration", "method_declaration", "func_literal")
 _MAX_DEPTH = 4
-
-
-def _unwrap(node):
-    """Strip parentheses and ``&`` from an expression."""
-    while node is not None:
-        if node.type == "parenthesized_expression" and node.named_child_count:
-            node = node.named_children[0]
-        elif node.type == "unary_expression" and node.child_by_field_name("operator") is not None \
-                and node.child_by_field_name("operator").type == "&":
-            node = node.child_by_field_name("operand")
-        else:
-            return node
-    return None
-
-
-def _strip_pointer(node):
-    while node is not None and node.type in ("pointer_type", "parenthesized_type") and node.named_child_count:
-        node = node.named_children[-1]
-    return node
-
-
-def _literal_value(node):
-    """The value of a keyed/literal element: the node inside ``literal_element``."""
-    if node is not None and node.type == "literal_element" and node.named_child_count:
-        return node.named_children[0]
-    return node
 
 
 class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
@@ -407,14 +385,6 @@ def _value_decl(names, values, i: int, start: int):
     if len(values) == 1 and i == 0:  # cfg, err := rest.InClusterConfig()
         return "expr", values[0], start
     return "unknown", None, start
-
-
-def _import_specs(decl):
-    for child in decl.named_children:
-        if child.type == "import_spec":
-            yield child
-        elif child.type == "import_spec_list":
-            yield from (c for c in child.named_children if c.type == "import_spec")
 
 
 def _default_name(path: str) -> str:
