@@ -80,11 +80,11 @@ class FileGate:
             sink = _relevant(expr, self._imports, callees)
             if sink is None:
                 continue
+            if sink is True:
+                return None  # unsure where it goes: analyse every statement
             if flows is None:
                 flows = TextFlows(seg, fn)
-            if sink is True:
-                seeds.update(flows.deps)  # unsure where it goes: anywhere
-            elif sink.type in _ASSIGNING_SINKS:
+            if sink.type in _ASSIGNING_SINKS:
                 assigned = _assigned_names(sink)
                 if not any(n in flows.returned for n in assigned):
                     continue  # stored in variables that never reach a return
