@@ -43,9 +43,9 @@ is skipped: branches of ``if``/``for``/``switch`` with constant conditions
 statement. Closures the compiler inlines where they are called and then
 drops (they capture variables and are small) report nothing of their own.
 
-``run(top, keep)`` skips statements (but constant and type declarations) that
-mention none of the ``keep`` variables (those that may flow into a return, found from the text by
-pointer_escape._flow_names): they cannot add a flow into a result.
+``run(top, keep)`` skips the statements (but constant and type declarations)
+that mention none of the ``keep`` variables, which go_gate.TextFlows.relevant
+reads from the text: those statements cannot add a flow into a result.
 """
 
 from __future__ import annotations

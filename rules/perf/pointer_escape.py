@@ -171,7 +171,6 @@ mode = "compiler"
     def check_tree(self, root) -> None:
         escapes: list[Escape] = []
         analyzer = None
-        index = None
 
         def summary(name: str):
             """A same-package function's summary, cached per package (go_flow.Analyzer.summary)."""
@@ -181,10 +180,8 @@ mode = "compiler"
             return analyzer.summary(name, None)
 
         def callable_names():
-            nonlocal index
-            if index is None:
-                index = self._package(root) or False
-            return index.callable_names() if index else None
+            index = self._package(root)  # cached per directory by package_index
+            return index.callable_names() if index is not None else None
 
         gate = FileGate(root, self.ctx.source.data, callable_names, summary)
         tops = []
