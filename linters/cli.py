@@ -16,10 +16,12 @@ from dataclasses import replace
 import click
 
 from . import __version__
-from .config import ConfigError, load_config
+from .config import Config, ConfigError, load_config, project_root
+from .reporters.escape import escape, guard_line
 from .runner import load, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 FORMATS = ("text", "json", "sarif", "github")
 
 
@@ -28,18 +30,38 @@ def _split(values) -> list[str]:
 
 
 def _fail(message: str) -> None:
-    click.echo(click.style("cnlint: error: ", fg="red", bold=True) + message, err=True)
+    click.echo(click.style("cnlint: error: ", fg="red", bold=True) + escape(message), err=True)
     sys.exit(EXIT_ERROR)
 
 
-def _load_config(config: str | None, paths) -> object:
+def _load_config(config: str | None, paths, isolated: bool = False) -> object:
+    start = paths[0] if paths else "."
+    if isolated:
+        if config:
+            _fail("--isolated and --config cannot be used together")
+        # built-in rules only: no config file, no plugins, nothing of the repository's
+        return Config(root=project_root(start), plugins=[], trusted=False)
     try:
-        return load_config(config, paths[0] if paths else ".")
+        return load_config(config, start)
     except ConfigError as e:
         _fail(str(e))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_ISOLATED = click.option("--isolated", is_flag=True,
+                         help="Ignore every config file and run only the built-in rules (no plugins).")
+
+
+class _Main(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # click would print "Aborted!" and exit 1, which reads as "findings"
+            click.echo("\ncnlint: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnlint")
 def main() -> None:
     """cnlint: lint cloud-native Go, TypeScript/JavaScript and Python code."""
@@ -71,6 +93,8 @@ def main() -> None:
               help="List every enabled rule in the SARIF log, not only those that reported.")
 @click.option("--sarif-category", metavar="TEXT",
               help="SARIF run category (runAutomationDetails.id), to upload several runs for one commit.")
+@click.option("--sarif-root-uri", is_flag=True,
+              help="Record the repository root's absolute file:// URI in the SARIF log (a local path; off by default).")
 @click.option("--column-kind", type=click.Choice(["unicodeCodePoints", "utf16CodeUnits"]),
               default="unicodeCodePoints", show_default=True, help="Unit of SARIF column numbers.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
@@ -94,14 +118,15 @@ def main() -> None:
 @click.option("--profile", "show_profile", is_flag=True, help="Print time per phase and per rule to stderr.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: on for long runs on a terminal).")
+@_ISOLATED
 def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
-          force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, column_kind,
+          force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, sarif_root_uri, column_kind,
           fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard, baseline_file,
           write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only, show_profile,
-          progress):
+          progress, isolated):
     """Lint PATHS (files or directories; default: the current directory)."""
     paths = list(paths) or ["."]
-    cfg = _load_config(config, paths)
+    cfg = _load_config(config, paths, isolated)
     try:
         _apply_rule_options(cfg, rule_options)
         registry, selection = load(cfg, select=_split(select) or None, extend_select=_split(extend_select),
@@ -140,8 +165,12 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     result = lint()
     if write_baseline:
         out = bl.Baseline.from_findings(write_baseline, result.findings)
-        out.write()
-        click.echo(f"Wrote {len(result.findings)} findings ({len(out.entries)} entries) to {write_baseline}.")
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(write_baseline)), exist_ok=True)
+            out.write()
+        except OSError as e:
+            _fail(f"cannot write {write_baseline}: {e.strerror or e}")
+        click.echo(f"Wrote {len(result.findings)} findings ({len(out.entries)} entries) to {escape(write_baseline)}.")
         sys.exit(EXIT_ERROR if result.has_errors else EXIT_CLEAN)
     fixed = 0
     if fix or diff:
@@ -159,7 +188,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
                 click.echo(o.diff(), nl=False)
             for o in outcomes:
                 for n in o.notices:
-                    click.echo(f"cnlint: warning: {n.path}: {n.message}", err=True)
+                    click.echo(f"cnlint: warning: {escape(n.path)}: {escape(n.message)}", err=True)
             n = sum(o.applied for o in changed)
             click.echo(f"Would fix {n} finding{'s' * (n != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}.",
                        err=True)
@@ -171,6 +200,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
             result.notices.extend(o.notices)
 
     from .reporters import text
+    from .reporters.output import write_report
 
     def sarif_log() -> str:
         from .reporters import sarif
@@ -179,7 +209,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         category = sarif_category or (f"cnlint/shard-{shard_kn[0]}-of-{shard_kn[1]}" if shard_kn else None)
         return sarif.render(result, column_kind=column_kind, all_rules=sarif_all_rules,
                             include_suppressed=include_suppressed, category=category,
-                            include_baseline=include_baseline)
+                            include_baseline=include_baseline, root_uri=sarif_root_uri)
 
     render_started = time.perf_counter()
     if fmt == "text":
@@ -200,14 +230,14 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     if sarif_output:
         log = report if fmt == "sarif" else sarif_log()
         try:
-            os.makedirs(os.path.dirname(os.path.abspath(sarif_output)), exist_ok=True)
-            with open(sarif_output, "w", encoding="utf-8") as f:
-                f.write(log)
+            write_report(sarif_output, log)
         except OSError as e:
-            _fail(f"cannot write {sarif_output}: {e.strerror}")
+            _fail(f"cannot write {sarif_output}: {e.strerror or e}")
     if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(click.unstyle(report))
+        try:
+            write_report(output, click.unstyle(report))
+        except OSError as e:
+            _fail(f"cannot write {output}: {e.strerror or e}")
     else:
         click.echo(report, nl=False)
     if fixed:
@@ -284,9 +314,10 @@ def _apply_rule_options(cfg, assignments) -> None:
 @main.command("rules")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def rules_cmd(config, fmt):
+@_ISOLATED
+def rules_cmd(config, fmt, isolated):
     """List the available rules, grouped by pack."""
-    cfg = _load_config(config, ["."])
+    cfg = _load_config(config, ["."], isolated)
     try:
         registry, selection = load(cfg)
     except ConfigError as e:
@@ -311,11 +342,11 @@ def rules_cmd(config, fmt):
         if len(r["languages"]) == 5:
             langs = "all"
         mark = " " if r["enabled"] else "-"
-        click.echo(f" {mark}{r['id']:<8} {r['name']:<34} {langs:<22} {r['severity']:<8} "
-                   f"{r['fixable'] or '':<10} {r['summary']}")
+        click.echo(guard_line(f" {mark}{escape(r['id']):<8} {escape(r['name']):<34} {langs:<22} {r['severity']:<8} "
+                              f"{r['fixable'] or '':<10} {escape(r['summary'])}"))
     click.echo("\n('-': not enabled by the current configuration)")
     for n in registry.notices:
-        click.echo(f"cnlint: {n.kind.value}: {n.path}: {n.message}", err=True)
+        click.echo(f"cnlint: {n.kind.value}: {escape(n.path)}: {escape(n.message)}", err=True)
 
 
 @main.command()
@@ -323,12 +354,13 @@ def rules_cmd(config, fmt):
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
 @click.option("--write-docs", type=click.Path(file_okay=False), metavar="DIR",
               help="Write every rule's page to DIR/<ID>.md (the docs/rules/ pages), instead of printing one.")
-def explain(rule_id, config, write_docs):
+@_ISOLATED
+def explain(rule_id, config, write_docs, isolated):
     """Show the help page of RULE_ID (an id like SEC001 or a name like tls-verification-disabled)."""
-    cfg = _load_config(config, ["."])
-    from .loader import load_rules
+    cfg = _load_config(config, ["."], isolated)
+    from .loader import rules_for
 
-    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)
+    registry = rules_for(cfg)
     if write_docs:
         os.makedirs(write_docs, exist_ok=True)
         for rid, info in sorted(registry.rules.items()):
@@ -345,7 +377,9 @@ def explain(rule_id, config, write_docs):
 
         names = list(registry.rules) + [i.meta.name for i in registry.rules.values()]
         _fail(f"unknown rule {rule_id!r}{did_you_mean(rule_id, names)}")
-    click.echo(rule_page(info), nl=False)
+    # a custom rule's page is the repository's text: escape it like any other
+    click.echo("".join(guard_line(escape(line, keep_tabs=True)) + "\n" for line in rule_page(info).split("\n")[:-1]),
+               nl=False)
 
 
 def rule_page(info) -> str:
@@ -370,21 +404,21 @@ def rule_page(info) -> str:
 @click.option("--rule", "only", multiple=True, help="Only these rule ids.")
 def test_rules(path, config, only):
     """Run rule fixtures: PATH holds one folder per rule id (default: the built-in fixtures)."""
-    from .loader import load_rules
+    from .loader import rules_for
     from .testing import builtin_fixtures_dir, run_fixtures
 
     cfg = _load_config(config, [path or "."])
-    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)
+    registry = rules_for(cfg)
     for n in registry.notices:
-        click.echo(f"cnlint: error: {n.path}: {n.message}", err=True)
+        click.echo(f"cnlint: error: {escape(n.path)}: {escape(n.message)}", err=True)
     reports = run_fixtures(path or builtin_fixtures_dir(), registry, only=set(_split(only)) or None)
     failed = 0
     for rep in reports:
         status = click.style("ok", fg="green") if rep.ok else click.style("FAIL", fg="red", bold=True)
-        click.echo(f"{rep.rule_id:<8} {status}  {rep.files} files, {rep.expected} expected findings, "
-                   f"{rep.trap_files} trap files")
+        click.echo(guard_line(f"{escape(rep.rule_id):<8} {status}  {rep.files} files, {rep.expected} expected findings, "
+                   f"{rep.trap_files} trap files"))
         for m in rep.mismatches or []:
-            click.echo(f"    {m}")
+            click.echo(guard_line(f"    {escape(str(m))}"))
         failed += not rep.ok
     click.echo(f"{len(reports) - failed} passed, {failed} failed")
     sys.exit(EXIT_ERROR if registry.notices else EXIT_FINDINGS if failed or not reports else EXIT_CLEAN)
@@ -393,9 +427,13 @@ def test_rules(path, config, only):
 @main.command("config")
 @click.argument("path", required=False, default=".", type=click.Path(exists=True))
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file to resolve.")
-def config_cmd(path, config):
-    """Print the configuration that applies to PATH, fully resolved."""
-    cfg = _load_config(config, [path])
+@_ISOLATED
+def config_cmd(path, config, isolated):
+    """Print the configuration that applies to PATH, fully resolved.
+
+    Exits with 2 when anything it resolves is broken (a rule path or plugin that
+    does not load, a missing baseline file)."""
+    cfg = _load_config(config, [path], isolated)
     try:
         registry, selection = load(cfg)
     except ConfigError as e:
@@ -404,6 +442,12 @@ def config_cmd(path, config):
     doc["enabled-rules"] = selection.enabled
     doc["severity"] = {k: v.value for k, v in sorted(selection.severities.items())}
     click.echo(json.dumps(doc, indent=2, default=str))
+    problems = [f"{n.path}: {n.message}" for n in registry.notices]
+    if cfg.baseline and not os.path.isfile(cfg.baseline):
+        problems.append(f"baseline file {cfg.baseline} does not exist")
+    for p in problems:
+        click.echo(f"cnlint: error: {escape(p)}", err=True)
+    sys.exit(EXIT_ERROR if problems else EXIT_CLEAN)
 
 
 @main.command("merge-sarif")
@@ -419,15 +463,19 @@ def merge_sarif(files, output, category):
         try:
             with open(path, encoding="utf-8") as f:
                 logs.append(json.load(f))
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:
             _fail(f"{path}: not a readable SARIF file: {e}")
     try:
         text = json.dumps(merge(logs, category), indent=2, ensure_ascii=False) + "\n"
-    except (MergeError, KeyError, IndexError, TypeError) as e:
+    except (MergeError, KeyError, IndexError, TypeError, AttributeError) as e:
         _fail(f"cannot merge: {e}")
     if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
+        from .reporters.output import write_report
+
+        try:
+            write_report(output, text)
+        except OSError as e:
+            _fail(f"cannot write {output}: {e.strerror or e}")
     else:
         click.echo(text, nl=False)
 

@@ -30,8 +30,30 @@ def _reindex(ref: dict | None, old: list[dict], new_index: dict[str, int]) -> No
         ref["index"] = new_index[rid]
 
 
+def _check(log, number: int) -> None:
+    """Enough of the SARIF shape for merging; anything else is a clean error."""
+    def bad(why: str) -> MergeError:
+        return MergeError(f"input {number} is not a SARIF log: {why}")
+
+    if not isinstance(log, dict):
+        raise bad(f"expected a JSON object, found {type(log).__name__}")
+    runs = log.get("runs")
+    if not isinstance(runs, list):
+        raise bad('no "runs" array')
+    for run in runs:
+        driver = run.get("tool", {}).get("driver") if isinstance(run, dict) and isinstance(run.get("tool"), dict) \
+            else None
+        if not isinstance(driver, dict):
+            raise bad('a run without "tool.driver"')
+        for key in ("results", "invocations"):
+            if not isinstance(run.get(key, []), list):
+                raise bad(f'"{key}" is not an array')
+
+
 def merge(logs: list[dict], category: str | None = None) -> dict:
-    runs = [run for log in logs for run in log.get("runs", [])]
+    for i, log in enumerate(logs, start=1):
+        _check(log, i)
+    runs = [run for log in logs for run in log["runs"]]
     if not runs:
         raise MergeError("no runs to merge")
     names = {r["tool"]["driver"].get("name") for r in runs}

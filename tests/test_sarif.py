@@ -145,9 +145,10 @@ def validate(doc: dict) -> dict:
     errors = sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
     run = doc["runs"][0]
-    base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
-    assert base.startswith("file:///") and base.endswith("/")
-    assert_uri(base[len("file://"):], relative=False)
+    base = run["originalUriBaseIds"]["%SRCROOT%"].get("uri")
+    if base is not None:  # only with --sarif-root-uri
+        assert base.startswith("file:///") and base.endswith("/")
+        assert_uri(base[len("file://"):], relative=False)
 
     def artifact_locations(obj):
         if isinstance(obj, dict):
@@ -228,7 +229,9 @@ def test_clean_run_has_empty_results_and_run_health(project):
     inv = run["invocations"]
     assert len(inv) == 1 and inv[0]["executionSuccessful"] is True
     assert inv[0]["toolExecutionNotifications"] == []
-    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == file_uri_of(project)
+    # the root is declared, but its local path is not recorded
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"description": {"text": "The root of the repository."}}}
+    assert str(project) not in json.dumps(run)
 
 
 def test_driver_and_rule_descriptors(project):
@@ -322,7 +325,7 @@ def test_uris_are_relative_to_the_repository_root_from_a_subdirectory(tmp_path, 
         "lib/x.go": GO_HEADER + 'func f() { fmt.Println("x") }\n',
     })
     monkeypatch.chdir(repo / "src")
-    run = sarif_run(".", "../lib", exit_code=1)
+    run = sarif_run("--sarif-root-uri", ".", "../lib", exit_code=1)
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == file_uri_of(repo)
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/repo/")
     uris = sorted(uri_of(r) for r in run["results"])
@@ -333,7 +336,7 @@ def test_uris_are_relative_to_the_repository_root_from_a_subdirectory(tmp_path, 
         assert (repo / unquote(al["uri"])).is_file()  # decodes back to the real file
     # the same log from the repository root: identical URIs and fingerprints
     monkeypatch.chdir(repo)
-    again = sarif_run("src", "lib", exit_code=1)
+    again = sarif_run("--sarif-root-uri", "src", "lib", exit_code=1)
     assert [(uri_of(r), r["partialFingerprints"]) for r in again["results"]] == \
            [(uri_of(r), r["partialFingerprints"]) for r in run["results"]]
 
@@ -342,7 +345,7 @@ def test_uris_without_git_use_the_config_root(tmp_path, monkeypatch):
     make_project(tmp_path, {"pkg/sub/x.go": GO_HEADER + 'func f() { fmt.Println("x") }\n',
                             "a:b.py": "eval('1')\n"})
     monkeypatch.chdir(tmp_path / "pkg")
-    run = sarif_run(exit_code=1)
+    run = sarif_run("--sarif-root-uri", exit_code=1)
     assert [uri_of(r) for r in run["results"]] == ["pkg/sub/x.go"]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == file_uri_of(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -359,7 +362,7 @@ def test_repo_root_argument_and_files_outside_it(project):
     cfg = load_config(None, ".")
     registry, selection = load(cfg)
     result = run(["."], cfg, registry, selection, jobs=1)
-    doc = validate(json.loads(sarif.render(result, repo_root=str(project / "inner"))))
+    doc = validate(json.loads(sarif.render(result, repo_root=str(project / "inner"), root_uri=True)))
     locs = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]:
             r["locations"][0]["physicalLocation"]["artifactLocation"] for r in doc["runs"][0]["results"]}
     assert locs["x.go"] == {"uri": "x.go", "uriBaseId": "%SRCROOT%"}

@@ -12,7 +12,9 @@ annotations too, so they are seen on the workflow summary.
 
 Escaping follows the runner's rules (``@actions/core``): in the message ``%``,
 CR and LF are percent-encoded; in property values ``:`` and ``,`` are too, so
-nothing a finding says can end the command early or start another one.
+nothing a finding says can end the command early or start another one. Other
+control characters (ESC, bidi controls, ...) are shown as visible escapes
+(``escape.py``), and a byte of a file name that is not UTF-8 as ``\\xff``.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import os
 
 from ..model import NoticeKind, Severity
 from ..runner import RunResult
+from .escape import escape_controls
 from .sarif import find_repo_root, repo_relative
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def escape_data(text: str) -> str:
+    text = escape_controls(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -3,6 +3,9 @@
 Version 1. Positions are 1-based; columns count Unicode code points
 (``column``) and UTF-16 units (``column_utf16``). New keys may be added in a
 version; removing or changing one bumps ``version``.
+
+The output is always valid UTF-8: a byte of a file name that is not UTF-8 is
+written as the text ``\\xff`` (``escape.json_safe``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 from .. import __version__
 from ..model import Finding, Span
 from ..runner import RunResult
+from .escape import json_safe
 
 FORMAT_VERSION = 1
 
@@ -77,4 +81,4 @@ def _dumps(doc: dict) -> str:
         else:
             text = json.dumps(value, ensure_ascii=False)
         parts.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return json_safe("{\n" + ",\n".join(parts) + "\n}\n")

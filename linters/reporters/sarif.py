@@ -7,11 +7,16 @@ has the user-facing version):
 * **Paths.** ``artifactLocation.uri`` is relative to the repository root (the
   ``repo_root`` argument, else the nearest directory with a ``.git`` at or
   above the config root, else the config root) with ``uriBaseId``
-  ``%SRCROOT%``; ``run.originalUriBaseIds`` says where that root was. GitHub
-  resolves relative URIs against the repository root, so results show up on
-  the right file whichever directory cnlint ran from. A file outside the root
-  gets an absolute ``file://`` URI. URIs use ``/`` and percent-encode only
-  what RFC 3986 requires (space, ``%``, ``#``, ``?``, non-ASCII, ...).
+  ``%SRCROOT%``. GitHub resolves relative URIs against the repository root,
+  so results show up on the right file whichever directory cnlint ran from.
+  ``run.originalUriBaseIds`` declares ``%SRCROOT%`` without a ``uri`` (SARIF
+  allows that): the root's absolute path is a detail of the machine that made
+  the log, and is only recorded when asked (``root_uri=True``,
+  ``--sarif-root-uri``). Notices name files relative to the root too. A file
+  outside the root gets an absolute ``file://`` URI. URIs use ``/`` and
+  percent-encode only what RFC 3986 requires (space, ``%``, ``#``, ``?``,
+  non-ASCII, ...); a file name that is not UTF-8 has its raw bytes
+  percent-encoded (``%FF``). Text is valid UTF-8 (``escape.json_safe``).
 * **Columns** are in the unit ``run.columnKind`` declares: code points or
   UTF-16 code units (a tab is one column in both). A UTF-8 byte order mark is
   not counted (SARIF: text positions do not depend on a BOM).
@@ -52,6 +57,7 @@ from .. import __version__
 from ..model import Applicability, Finding, Notice, NoticeKind, Severity, Span
 from ..rule import Rule
 from ..runner import RunResult
+from .escape import json_safe
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -136,9 +142,18 @@ def uri_from_relative(rel: str) -> str:
     if rel in ("", "."):
         return "./"
     segments = rel.split("/")
-    out = [quote(segments[0], safe=_PCHAR_SAFE.replace(":", ""))]
-    out += [quote(s, safe=_PCHAR_SAFE) for s in segments[1:]]
+    out = [quote(_raw(segments[0]), safe=_PCHAR_SAFE.replace(":", ""))]
+    out += [quote(_raw(s), safe=_PCHAR_SAFE) for s in segments[1:]]
     return "/".join(out)
+
+
+def _raw(segment: str) -> bytes:
+    """The bytes of a path segment: a name that is not UTF-8 reaches us with
+    its bytes as lone surrogates (surrogateescape); a URI percent-encodes them."""
+    try:
+        return segment.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        return segment.encode("utf-8", "replace")
 
 
 def file_uri(abs_path: str, directory: bool = False) -> str:
@@ -147,7 +162,7 @@ def file_uri(abs_path: str, directory: bool = False) -> str:
     p = os.path.abspath(abs_path).replace(os.sep, "/")
     if not p.startswith("/"):
         p = "/" + p  # C:/x -> /C:/x
-    uri = "file://" + "/".join(quote(s, safe=_PCHAR_SAFE) for s in p.split("/"))
+    uri = "file://" + "/".join(quote(_raw(s), safe=_PCHAR_SAFE) for s in p.split("/"))
     if directory and not uri.endswith("/"):
         uri += "/"
     return uri
@@ -343,11 +358,12 @@ def _priority(f: Finding, registry) -> tuple:
 
 def render(result: RunResult, *, column_kind: str = "unicodeCodePoints", all_rules: bool = False,
            include_suppressed: bool = False, category: str | None = None,
-           repo_root: str | None = None, include_baseline: bool = False) -> str:
+           repo_root: str | None = None, include_baseline: bool = False, root_uri: bool = False) -> str:
     """The SARIF log of ``result`` as JSON text.
 
     ``include_baseline`` adds the findings a baseline or ``--new-from-rev`` hid
-    (``result.hidden``), with ``baselineState`` "unchanged".
+    (``result.hidden``), with ``baselineState`` "unchanged". ``root_uri``
+    records the repository root's absolute ``file://`` URI in ``originalUriBaseIds``.
     """
     if column_kind not in COLUMN_KINDS:
         raise ValueError(f"column_kind must be one of {', '.join(COLUMN_KINDS)}, not {column_kind!r}")
@@ -390,7 +406,7 @@ def render(result: RunResult, *, column_kind: str = "unicodeCodePoints", all_rul
 
     def log(n: int) -> str:
         skeleton = _log(result, b, rules, dropped=len(entries) - n, total=len(entries),
-                        column_kind=column_kind, category=category)
+                        column_kind=column_kind, category=category, root_uri=root_uri)
         return _splice(skeleton, [texts[i] for i in sorted(order[:n])])
 
     n = min(len(entries), MAX_RESULTS)
@@ -421,7 +437,7 @@ def _splice(doc: dict, results: list[str]) -> str:
         body = "[\n" + ",\n".join(pad + r.replace("\n", "\n" + pad) for r in results) + "\n" + " " * 6 + "]"
     else:
         body = "[]"
-    return head + body + tail + "\n"
+    return json_safe(head + body + tail + "\n")
 
 
 def _gzip_size(text: str) -> int:
@@ -432,7 +448,7 @@ def _gzip_size(text: str) -> int:
 
 
 def _log(result: RunResult, b: _Builder, rules: list[dict], *, dropped: int, total: int,
-         column_kind: str, category: str | None) -> dict:
+         column_kind: str, category: str | None, root_uri: bool = False) -> dict:
     """The log without its results (``_PLACEHOLDER`` stands in for them)."""
     index = {r["id"]: i for i, r in enumerate(rules)}
 
@@ -449,10 +465,10 @@ def _log(result: RunResult, b: _Builder, rules: list[dict], *, dropped: int, tot
         key = "skipped" if n.kind == NoticeKind.SKIPPED else "config" if n.kind == NoticeKind.CONFIG \
             else "internal-error"
         loc = b.notice_location(n)
-        where = n.path
-        if loc is not None:
-            where = repo_relative(n.path, b.root) or n.path
-        text = f"{where}: {n.message}" if where else n.message
+        where = (repo_relative(n.path, b.root) or n.path) if n.path else ""
+        # a message that names a file under the root names it relative to the root
+        message = n.message.replace(b.root.rstrip(os.sep) + os.sep, "")
+        text = f"{where}: {message}" if where else message
         note: dict = {"level": "error" if n.is_error else "warning", "message": {"text": text},
                       "descriptor": descriptor(key)}
         if loc is not None:
@@ -485,7 +501,7 @@ def _log(result: RunResult, b: _Builder, rules: list[dict], *, dropped: int, tot
     run: dict = {
         "tool": {"driver": driver},
         "automationDetails": {"id": f"{category.strip('/')}/" if category and category.strip("/") else "cnlint/"},
-        "originalUriBaseIds": {SRCROOT: {"uri": file_uri(b.root, directory=True),
+        "originalUriBaseIds": {SRCROOT: {**({"uri": file_uri(b.root, directory=True)} if root_uri else {}),
                                          "description": {"text": "The root of the repository."}}},
         "columnKind": column_kind,
         "invocations": [{

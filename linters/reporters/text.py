@@ -1,4 +1,9 @@
-"""Human output: ``path:line:col: ID message``, the line, a caret under the span."""
+"""Human output: ``path:line:col: ID message``, the line, a caret under the span.
+
+Everything that comes from the linted code or its file names is escaped
+(``escape.py``): no control character, no GitHub workflow command. A long
+source line is shown as a window around the span.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,58 @@ import click
 
 from ..model import Severity
 from ..runner import RunResult
+from .escape import char_escapes, display_path, escape, guard_line
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
+#: Code points of a source line shown around the span; a longer line is cut, with "…" at the cuts.
+LINE_WINDOW = 200
+#: Code points of a message shown; a rule that quotes a huge expression does not flood the terminal.
+MESSAGE_LIMIT = 2000
+_ELLIPSIS = "\u2026"
 
 
 def _width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+def _window(length: int, start0: int, stop0: int) -> tuple[int, int]:
+    """The ``LINE_WINDOW`` columns of a line of ``length`` to show for the span start0:stop0."""
+    if length <= LINE_WINDOW:
+        return 0, length
+    context = max(LINE_WINDOW - (stop0 - start0), 0) // 2
+    begin = max(0, min(start0 - context, length - LINE_WINDOW))
+    return begin, begin + LINE_WINDOW
+
+
+def source_lines(line: str, start_col: int, end_col: int | None) -> tuple[str, str]:
+    """The source line as shown (escaped, cut to a window) and the caret line under
+    the 1-based code-point span (to the end of the line when ``end_col`` is None)."""
+    line = line.rstrip()
+    start0 = min(max(start_col - 1, 0), len(line))
+    stop0 = min(end_col - 1, len(line)) if end_col is not None else len(line)
+    stop0 = max(stop0, start0 + 1)
+    begin, end = _window(len(line), start0, stop0)
+    shown = char_escapes(line[begin:end])
+    lead = _ELLIPSIS if begin > 0 else ""
+    text = lead + "".join(shown) + (_ELLIPSIS if end < len(line) else "")
+    a, b = start0 - begin, min(stop0, end) - begin
+
+    def width(parts, tab: int) -> int:
+        return sum(tab if p == "\t" else len(p) if len(p) > 1 else _width(p) for p in parts)
+
+    pad = " " * len(lead) + "".join("\t" if p == "\t" else " " * width([p], 1) for p in shown[:a])
+    return text, pad + "^" * (width(shown[a:b], 4) or 1)
+
+
 def caret_line(line: str, start_col: int, end_col: int | None) -> str:
     """Spaces (tabs kept) up to the 1-based code-point column, then carets."""
-    prefix = line[: start_col - 1]
-    pad = "".join("\t" if c == "\t" else " " * _width(c) for c in prefix)
-    stop = end_col - 1 if end_col is not None else len(line)
-    body = line[start_col - 1: max(stop, start_col)]
-    n = sum(_width(c) if c != "\t" else 4 for c in body) or 1
-    return pad + "^" * n
+    return source_lines(line, start_col, end_col)[1]
+
+
+def _message(text: str) -> str:
+    if len(text) > MESSAGE_LIMIT:
+        text = text[:MESSAGE_LIMIT] + f"{_ELLIPSIS} ({len(text) - MESSAGE_LIMIT} more characters)"
+    return escape(text)
 
 
 def render(result: RunResult, *, show_source: bool = True, statistics: bool = False,
@@ -32,27 +73,29 @@ def render(result: RunResult, *, show_source: bool = True, statistics: bool = Fa
     out: list[str] = []
     for f in result.findings:
         color = _COLORS[f.severity]
-        head = (click.style(f"{f.path}:{f.span.start_line}:{f.span.start_column}:", bold=True)
-                + " " + click.style(f.rule_id, fg=color, bold=True) + " " + f.message)
+        head = (click.style(f"{display_path(f.path)}:{f.span.start_line}:{f.span.start_column}:", bold=True)
+                + " " + click.style(escape(f.rule_id), fg=color, bold=True) + " " + _message(f.message))
         if f.fix is not None:
             head += click.style(" [*]" if f.fix.applicability.value == "safe" else
                                 f" [{f.fix.applicability.value} fix]", fg="green")
         out.append(head)
         if show_source and f.line_text.strip():
             end = f.span.end_column if f.span.end_line == f.span.start_line else None
-            out.append("    " + f.line_text.rstrip())
-            out.append("    " + click.style(caret_line(f.line_text, f.span.start_column, end), fg=color))
+            shown, carets = source_lines(f.line_text, f.span.start_column, end)
+            out.append("    " + shown)
+            out.append("    " + click.style(carets, fg=color))
         for rel in f.related:
-            out.append(f"    note: {rel.path}:{rel.span.start_line}:{rel.span.start_column}: {rel.message}")
+            out.append(f"    note: {display_path(rel.path)}:{rel.span.start_line}:{rel.span.start_column}: "
+                       f"{_message(rel.message)}")
     if statistics and result.findings:
         out.append("")
         counts = Counter((f.rule_id, f.rule_name) for f in result.findings)
         for (rid, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             fixable = sum(1 for f in result.findings if f.rule_id == rid and f.fix is not None)
-            out.append(f"{n:>6}  {rid:<8} {name}" + (f"  ({fixable} fixable)" if fixable else ""))
+            out.append(f"{n:>6}  {escape(rid):<8} {escape(name)}" + (f"  ({fixable} fixable)" if fixable else ""))
     if not quiet or result.findings:
         out.append(summary(result))
-    return "\n".join(out) + "\n"
+    return "\n".join(map(guard_line, out)) + "\n"
 
 
 def summary(result: RunResult) -> str:
@@ -88,5 +131,5 @@ def render_notices(result: RunResult) -> str:
     for n in result.notices:
         label = "error" if n.is_error else "warning"
         lines.append(click.style(f"cnlint: {label}:", fg="red" if n.is_error else "yellow", bold=True)
-                     + f" {n.path}: {n.message}")
+                     + f" {escape(n.path)}: {_message(n.message)}")
     return "\n".join(lines) + ("\n" if lines else "")
