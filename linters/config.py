@@ -1,7 +1,10 @@
 """Configuration: ``cnlint.toml`` or ``[tool.cnlint]`` in ``pyproject.toml``.
 
-Found by walking up from the first linted path; ``--config`` names one
-explicitly. Paths inside the file (``rule-paths``, ``exclude``,
+Found by walking up from the first linted path, but never above the
+project's root (the nearest directory holding ``.git``; outside a repository,
+the working directory): a file in a parent directory belongs to someone else
+(see docs/security.md). ``--config`` names one explicitly, ``--isolated``
+ignores them all. Paths inside the file (``rule-paths``, ``exclude``,
 ``per-file-ignores``) are relative to the file's directory. Every key, rule id
 and option is validated; mistakes are errors with a did-you-mean, never ignored.
 """
@@ -59,6 +62,10 @@ class Config:
     # Where the config came from; relative paths in it resolve against ``root``.
     path: str | None = None
     root: str = "."
+    # False where the repository's own code must not run (the language server
+    # in an untrusted workspace, --isolated): no rule-paths, and options that
+    # name a program (``Option(trusted_only=True)``) keep their defaults.
+    trusted: bool = True
 
     @property
     def excludes(self) -> list[str]:
@@ -72,15 +79,37 @@ class Config:
         return out
 
 
-_KEYS = {f.name.replace("_", "-"): f for f in fields(Config) if f.name not in ("path", "root")}
+_KEYS = {f.name.replace("_", "-"): f for f in fields(Config) if f.name not in ("path", "root", "trusted")}
 _LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "rule-paths", "plugins"}
 
 
-def find_config(start: str) -> str | None:
-    """The nearest config file at or above ``start`` (a file or directory)."""
+def project_root(start: str, cwd: str | None = None) -> str:
+    """Where config discovery stops for ``start`` (a file or directory): the
+    nearest directory at or above it that holds ``.git`` (a directory, or the
+    file of a worktree or submodule); outside a repository, the working
+    directory when ``start`` lies under it, else ``start``'s own directory."""
+    first = os.path.abspath(start)
+    if not os.path.isdir(first):
+        first = os.path.dirname(first)
+    d = first
+    while True:
+        if os.path.lexists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    cwd = os.path.abspath(cwd or os.getcwd())
+    return cwd if first == cwd or first.startswith(cwd.rstrip(os.sep) + os.sep) else first
+
+
+def find_config(start: str, stop: str | None = None) -> str | None:
+    """The nearest config file at or above ``start`` (a file or directory), up
+    to ``stop`` (default: ``project_root(start)``), never above it."""
     d = os.path.abspath(start)
     if not os.path.isdir(d):
         d = os.path.dirname(d)
+    stop = os.path.abspath(stop) if stop else project_root(d)
     while True:
         for name in CONFIG_FILES:
             p = os.path.join(d, name)
@@ -88,7 +117,7 @@ def find_config(start: str) -> str | None:
                 if name != "pyproject.toml" or _has_tool_section(p):
                     return p
         parent = os.path.dirname(d)
-        if parent == d:
+        if d == stop or parent == d:
             return None
         d = parent
 
@@ -96,10 +125,11 @@ def find_config(start: str) -> str | None:
 def _has_tool_section(path: str) -> bool:
     try:
         with open(path, "rb") as f:
-            return "cnlint" in tomllib.load(f).get("tool", {})
+            tool = tomllib.load(f).get("tool", {})
+        return not isinstance(tool, dict) or "cnlint" in tool
     except OSError:
         return False
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return True  # we cannot tell: let load_config report the broken file
 
 
@@ -114,7 +144,18 @@ def load_config(path: str | None, start: str = ".") -> Config:
         raise ConfigError(f"cannot read config {path}: {e.strerror}") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from e
-    table = doc.get("tool", {}).get("cnlint", {}) if os.path.basename(path) == "pyproject.toml" else doc
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte offset {e.start})") from e
+    except RecursionError as e:
+        raise ConfigError(f"{path}: nested too deeply to read") from e
+    table = doc
+    if os.path.basename(path) == "pyproject.toml":
+        tool = doc.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: `tool` must be a table")
+        table = tool.get("cnlint", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: `tool.cnlint` must be a table")
     return parse_table(table, path)
 
 
@@ -128,11 +169,15 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
         if key in _LIST_KEYS:
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise ConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
+            if any(not v.strip() for v in value):
+                raise ConfigError(f"{where}: {key} has an empty entry {value!r}")
+            if key in ("exclude", "extend-exclude"):
+                _check_globs(value, f"{where}: {key}")
         elif key in ("severity",):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: severity must be a table of rule -> level")
             for rid, level in value.items():
-                if level not in {s.value for s in Severity}:
+                if not isinstance(level, str) or level not in {s.value for s in Severity}:
                     raise ConfigError(f"{where}: severity.{rid} = {level!r}: use error, warning or note"
                                       f"{did_you_mean(str(level), [s.value for s in Severity])}")
         elif key == "options":
@@ -142,6 +187,7 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
             if not isinstance(value, dict) or not all(
                     isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()):
                 raise ConfigError(f"{where}: per-file-ignores must map globs to lists of rule ids")
+            _check_globs(list(value), f"{where}: per-file-ignores")
         elif key in ("respect-gitignore", "cache"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: {key} must be true or false")
@@ -156,6 +202,18 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
     return cfg
 
 
+def _check_globs(globs: list[str], where: str) -> None:
+    import pathspec
+
+    for glob in globs:
+        if not glob.strip():
+            raise ConfigError(f"{where}: empty glob")
+        try:
+            pathspec.GitIgnoreSpec.from_lines([glob])
+        except Exception as e:  # pathspec raises its own error types, and ValueError/TypeError
+            raise ConfigError(f"{where}: invalid glob {glob!r}: {e}") from e
+
+
 def validate_rules(cfg: Config, rule_ids, packs, options_of) -> None:
     """Check rule selectors, severities and options against the loaded rules.
 
@@ -165,6 +223,9 @@ def validate_rules(cfg: Config, rule_ids, packs, options_of) -> None:
     known = ids | set(packs) | {"ALL"}
 
     def check_selector(sel: str, key: str) -> None:
+        if not sel.strip():
+            # "" would match every rule id: a typo must never select or ignore everything
+            raise ConfigError(f"{key}: empty rule selector")
         if sel in known or any(i.startswith(sel) for i in ids):
             return
         raise ConfigError(f"{key}: unknown rule or selector {sel!r}{did_you_mean(sel, known)}")
@@ -190,6 +251,19 @@ def validate_rules(cfg: Config, rule_ids, packs, options_of) -> None:
                 opts[name] = declared[name].coerce(value, f"options.{rid}.{name}")
             except ValueError as e:
                 raise ConfigError(str(e)) from e
+
+
+def drop_untrusted(cfg: Config, options_of) -> list[str]:
+    """For a repository that is not trusted: forget what would run its code
+    (rule paths, options that name a program); returns what was ignored."""
+    dropped = [f"rule-paths {cfg.rule_paths!r}"] if cfg.rule_paths else []
+    cfg.rule_paths = []
+    for rid, opts in cfg.options.items():
+        declared = options_of(rid) if rid else {}
+        for name in [n for n in opts if getattr(declared.get(n), "trusted_only", False)]:
+            dropped.append(f"options.{rid}.{name}")
+            del opts[name]
+    return dropped
 
 
 def matches(selector: str, rule_id: str, pack: str) -> bool:

@@ -44,6 +44,12 @@ class FileContext:
 
     def add(self, rule: Rule, span: Span, message: str, fix: Fix | None,
             related: tuple[Location, ...] = (), severity: str | None = None) -> None:
+        # A custom rule's mistake fails in the rule (a notice naming it), not
+        # later in a reporter where nobody can tell which rule it was.
+        if not isinstance(message, str):
+            raise TypeError(f"report(): message must be a str, got {type(message).__name__}")
+        if fix is not None and not isinstance(fix, Fix):
+            raise TypeError(f"report(): fix must come from self.fix(...), got {type(fix).__name__}")
         src = self.source
         level = self._severities.get(rule.id, Severity(rule.severity))
         if severity is not None and level is Severity(rule.severity):

@@ -135,6 +135,11 @@ def _error(origin: str, what: str, exc: BaseException) -> Notice:
     return Notice(NoticeKind.INTERNAL_ERROR, origin, f"{what}: {type(exc).__name__}: {exc}{where}")
 
 
+def rules_for(cfg) -> Registry:
+    """The rules a config asks for; a repository that is not trusted runs none of its own files."""
+    return load_rules(cfg.rule_paths if cfg.trusted else (), cfg.plugins, cfg.root)
+
+
 def load_rules(rule_paths=(), plugins=None, root: str = ".") -> Registry:
     """Built-in rules, then ``rule_paths`` (relative to ``root``), then plugins.
 
@@ -158,6 +163,8 @@ def load_rules(rule_paths=(), plugins=None, root: str = ".") -> Registry:
         for file in _rule_files(path):
             try:
                 module = import_path(file)
+            except KeyboardInterrupt:
+                raise
             except BaseException as e:  # SyntaxError, ImportError, SystemExit from a user file
                 reg.notices.append(_error(file, "custom rule file failed to import", e))
                 continue
@@ -171,6 +178,8 @@ def load_rules(rule_paths=(), plugins=None, root: str = ".") -> Registry:
         origin = f"plugin {ep.name} ({ep.value})"
         try:
             obj = ep.load()
+        except KeyboardInterrupt:
+            raise
         except BaseException as e:
             reg.notices.append(_error(origin, "plugin failed to load", e))
             continue

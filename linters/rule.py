@@ -42,12 +42,22 @@ DOCS_URL = "https://github.com/cnlint/cnlint/blob/main/docs/rules/{id}.md"
 
 @dataclass(frozen=True)
 class Option:
-    """A rule option with its default; the type of the default is enforced."""
+    """A rule option with its default; the type of the default is enforced.
+
+    ``choices``: the only values allowed. ``trusted_only``: the option names a
+    program cnlint would run (a toolchain, a mode that builds the code); where
+    the repository is not trusted (docs/security.md) it keeps its default."""
 
     default: Any
     description: str = ""
+    choices: tuple = ()
+    trusted_only: bool = False
 
     def coerce(self, value: Any, where: str) -> Any:
+        if self.choices:
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise ValueError(f"{where}: expected one of {', '.join(map(str, self.choices))}, got {value!r}")
         d = self.default
         ok = (
             isinstance(value, bool) if isinstance(d, bool)

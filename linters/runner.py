@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, replace
 
 from . import profiling
 from .cache import Cache, salt
-from .config import Config, validate_rules
+from .config import Config, drop_untrusted, validate_rules
 from .discovery import Excluder, Target, discover
 from .engine import Engine, Selection, resolve_selection
-from .loader import Registry, load_rules
+from .loader import Registry, rules_for
 from .model import Finding, Notice, NoticeKind, merge_order
 
 # Below this many files a process pool costs more than it saves.
@@ -40,10 +40,15 @@ class RunResult:
 
 def load(cfg: Config, *, select=None, extend_select=(), ignore=()) -> tuple[Registry, Selection]:
     """Load rules for ``cfg`` and resolve which run (raises ConfigError)."""
-    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)
+    registry = rules_for(cfg)
     cli = Config(select=select, extend_select=list(extend_select), ignore=list(ignore), root=cfg.root)
     validate_rules(cli, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
     validate_rules(cfg, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
+    if not cfg.trusted:
+        dropped = drop_untrusted(cfg, lambda rid: registry.rules[rid].meta.options)
+        if dropped:
+            registry.notices.append(Notice(NoticeKind.SKIPPED, cfg.path or cfg.root,
+                                           "repository code not trusted; ignored: " + ", ".join(dropped)))
     return registry, resolve_selection(cfg, registry, select=select, extend_select=extend_select, ignore=ignore)
 
 
@@ -56,7 +61,7 @@ def _init_worker(cfg: Config, selection: Selection, cwd: str, cache_salt: str | 
     global _ENGINE
     if profile:
         profiling.enable()
-    registry = load_rules(cfg.rule_paths, cfg.plugins, cfg.root)  # cached in sys.modules under fork
+    registry = rules_for(cfg)  # cached in sys.modules under fork
     _ENGINE = Engine(cfg, registry, selection, cwd=cwd, cache=_cache(cfg, cache_salt))
 
 

@@ -5,6 +5,11 @@ the CLI, publishes diagnostics on open, change (debounced) and save, offers
 each fix as a quick fix, a "suppress with a comment" action for every
 diagnostic, ``source.fixAll.cnlint``, and hover with the rule's summary.
 Positions are UTF-16 code units, as LSP requires.
+
+Trust (docs/security.md): the server runs none of a repository's code (rule
+paths, options that name a program) unless the client passes
+``initializationOptions: {"trusted": true}`` (VS Code's Workspace Trust), and
+uses no config at all for a document outside the workspace folders.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from . import __version__, languages
-from .config import Config, ConfigError, find_config, load_config
+from .config import Config, ConfigError, find_config, load_config, project_root
 from .engine import Engine
 from .fixes import allowed, fix_file
 from .model import Finding, Severity, Span
@@ -68,31 +73,59 @@ class CnlintServer(LanguageServer):
         self._pending: dict[str, asyncio.Task] = {}
         self.results: dict[str, list[Finding]] = {}  # uri -> findings of the last lint
         self._diagnostics: dict[str, dict[Finding, lsp.Diagnostic]] = {}  # uri -> finding -> diagnostic
+        self.trusted = False  # initializationOptions.trusted: may the workspace's own code run?
+
+    def workspace_roots(self) -> list[str]:
+        uris = [f.uri for f in self.workspace.folders.values()] or [self.workspace.root_uri or ""]
+        return [p for p in (uri_to_path(u) for u in uris if u) if p]
+
+    def folder_of(self, path: str) -> str | None:
+        """The innermost workspace folder holding ``path``, or None (outside every folder)."""
+        inside = [r for r in self.workspace_roots()
+                  if path == r or path.startswith(r.rstrip(os.sep) + os.sep)]
+        return max(inside, key=len) if inside else None
 
     # ---- configuration ----
     def setup_for(self, path: str) -> _Setup:
-        """The engine for ``path``'s config; re-read when the config file changes."""
-        cfg_path = find_config(os.path.dirname(path))
+        """The engine for ``path``'s config; re-read when the config file changes.
+
+        Config discovery stops at the repository root or the workspace folder,
+        whichever is nearer; a document outside every folder gets the built-in
+        defaults and no config."""
+        directory = os.path.dirname(path)
+        folder = self.folder_of(path)
+        cfg_path = None
+        if folder is not None:
+            stop = project_root(directory, cwd=folder)
+            if not (stop + os.sep).startswith(folder.rstrip(os.sep) + os.sep):
+                stop = folder  # the repository encloses the folder: stay inside the folder
+            cfg_path = find_config(directory, stop=stop)
         try:
             stamp = os.stat(cfg_path).st_mtime_ns if cfg_path else 0
         except OSError:
             stamp = -1
-        key = (cfg_path, stamp)
-        cached = self._setups.get(cfg_path)
+        key = (cfg_path, stamp, folder is None, self.trusted)
+        slot = cfg_path if folder is not None else ("outside", directory)
+        cached = self._setups.get(slot)
         if cached is not None and cached.key == key:
             return cached
         try:
-            cfg = load_config(cfg_path) if cfg_path else Config(root=os.path.dirname(path))
+            if cfg_path:
+                cfg = load_config(cfg_path)
+            else:
+                cfg = Config(root=folder or directory, plugins=None if folder else [])
+            cfg.trusted = self.trusted and folder is not None
             registry, selection = load(cfg)
             engine = Engine(cfg, registry, selection, cwd=cfg.root)
             engine.documents = {}  # re-parse only what an edit changed
             setup = _Setup(key, engine, None)
             for n in registry.notices:
-                self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Error, f"cnlint: {n.path}: {n.message}"))
+                kind = lsp.MessageType.Error if n.is_error else lsp.MessageType.Warning
+                self.window_log_message(lsp.LogMessageParams(kind, f"cnlint: {n.path}: {n.message}"))
         except ConfigError as e:
             setup = _Setup(key, None, str(e))
             self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"cnlint: {e}"))
-        self._setups[cfg_path] = setup
+        self._setups[slot] = setup
         return setup
 
     # ---- linting ----
@@ -225,6 +258,13 @@ def suppression_edit(text: str, line0: int, rule_id: str, language: str) -> lsp.
 
 def create_server() -> CnlintServer:
     server = CnlintServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: CnlintServer, params: lsp.InitializeParams) -> None:
+        options = params.initialization_options
+        ls.trusted = isinstance(options, dict) and options.get("trusted") is True
+        if not ls.trusted:
+            log.info("workspace not trusted: rule-paths and toolchain options are ignored")
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: CnlintServer, params: lsp.InitializedParams) -> None:

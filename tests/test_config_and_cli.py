@@ -83,6 +83,7 @@ def test_severity_override_and_per_file_ignores(project):
 def test_cnlint_toml_wins_and_is_found_by_walking_up(project):
     write(project, {"sub/deep/a.go": GO})
     (project / "cnlint.toml").write_text('rule-paths = ["testrules.py"]\nignore = ["TST001"]\n')
+    (project / ".git").mkdir()  # up to the repository's root (docs/security.md)
     os.chdir(project / "sub" / "deep")
     r = cnlint("check", "--format", "json")
     assert ids(r) == [] and r.exit_code == 0

@@ -37,12 +37,14 @@ class Client(LanguageClient):
         return await asyncio.wait_for(self.queue(uri).get(), timeout)
 
 
-async def session(tmp_path, body):
+async def session(tmp_path, body, trusted=True):
+    """An LSP session on the workspace ``tmp_path`` (trusted: its rule-paths load)."""
     client = Client()
     await client.start_io(sys.executable, "-m", "cnlint", "server")
     await client.initialize_async(lsp.InitializeParams(
         capabilities=lsp.ClientCapabilities(), root_uri=tmp_path.as_uri(),
-        workspace_folders=[lsp.WorkspaceFolder(uri=tmp_path.as_uri(), name="t")]))
+        workspace_folders=[lsp.WorkspaceFolder(uri=tmp_path.as_uri(), name="t")],
+        initialization_options={"trusted": True} if trusted else None))
     client.initialized(lsp.InitializedParams())
     try:
         await body(client)
@@ -160,3 +162,32 @@ def test_config_is_reread_when_it_changes(workspace):
         assert not (await client.next_diagnostics(uri)).diagnostics
 
     asyncio.run(session(workspace, body))
+
+
+def test_untrusted_workspace_runs_no_repository_code(workspace, tmp_path_factory):
+    """Without initializationOptions.trusted, rule-paths and toolchain options are
+    ignored (built-in rules and the declarative config still apply), and a
+    document outside the workspace uses no config at all."""
+    marker = workspace / "ran.txt"
+    (workspace / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    (workspace / "pyproject.toml").write_text(
+        '[tool.cnlint]\nrule-paths = ["testrules.py", "evil.py"]\nignore = ["NET001"]\n'
+        '[tool.cnlint.options.PERF001]\nmode = "compiler"\ngo = "./tools/go"\n')
+    uri = (workspace / "a.py").as_uri()
+    loose_dir = tmp_path_factory.mktemp("loose")
+    (loose_dir / "cnlint.toml").write_text('ignore = ["SEC001"]\n')
+    loose = (loose_dir / "b.py").as_uri()
+    src = "import requests\nx = eval('1')\nrequests.get('https://x', verify=False)\n"
+
+    async def body(client):
+        open_doc(client, uri, src, "python")
+        codes = [d.code for d in (await client.next_diagnostics(uri)).diagnostics]
+        assert "SEC001" in codes  # built-in rules run
+        assert "TST003" not in codes  # the repository's rule file was not imported
+        assert "NET001" not in codes  # its declarative settings still apply
+        open_doc(client, loose, src, "python")
+        codes = [d.code for d in (await client.next_diagnostics(loose)).diagnostics]
+        assert "SEC001" in codes  # no config for a document outside the workspace
+
+    asyncio.run(session(workspace, body, trusted=False))
+    assert not marker.exists()

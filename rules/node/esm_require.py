@@ -54,18 +54,6 @@ class ListOrBool(Option):
         raise ValueError(f"{where}: expected a list of package names or true/false, got {value!r}")
 
 
-@dataclass(frozen=True)
-class Choice(Option):
-    """A string option with a fixed set of values."""
-
-    choices: tuple[str, ...] = ()
-
-    def coerce(self, value: Any, where: str) -> Any:
-        if isinstance(value, str) and value in self.choices:
-            return value
-        raise ValueError(f"{where}: expected one of {', '.join(self.choices)}, got {value!r}")
-
-
 _TYPE_CONTEXTS = frozenset({
     "type_annotation", "type_alias_declaration", "interface_declaration", "type_arguments",
     "type_parameters", "implements_clause", "extends_type_clause", "type_query", "nested_type_identifier",
@@ -153,7 +141,7 @@ class RequireOfEsmOnlyPackage(TreeSitterRule):
             "`^20.19 || >=22.12`); empty: detect from `engines.node`, `volta.node`, `.nvmrc`, "
             "`.node-version`, and assume no require(esm) when nothing says",
         ),
-        REQUIRE_MODULE: Choice(
+        REQUIRE_MODULE: Option(
             "auto",
             "whether require(esm) is on: `auto` (by the Node versions), `off` (the code runs with "
             "`--no-experimental-require-module`), `on`",

@@ -61,8 +61,10 @@ class PointerReturnEscapes(TreeSitterRule):
             True, "report in constructor-style functions and methods (New..., new...)"),
         "mode": Option(
             MODE_SYNTACTIC, "syntactic (tree-sitter only) | compiler (confirm each finding with the Go "
-                            "compiler's escape analysis, go build -gcflags=-m=2, and add what it finds)"),
-        "go": Option("go", "the go binary for mode = \"compiler\" (a name on PATH or a path)"),
+                            "compiler's escape analysis, go build -gcflags=-m=2, and add what it finds)",
+            choices=(MODE_SYNTACTIC, MODE_COMPILER), trusted_only=True),
+        "go": Option("go", "the go binary for mode = \"compiler\" (a name on PATH or a path)",
+                     trusted_only=True),
     }
     help = """\
 ## What it does
