@@ -13,6 +13,7 @@ import re
 from .model import Span
 
 _WS = re.compile(r"\s+")
+_EOL = re.compile(rb"\r\n?|\n")
 BOM = b"\xef\xbb\xbf"
 
 
@@ -33,13 +34,19 @@ class SourceFile:
 
     @property
     def line_starts(self) -> list[int]:
+        """Byte offset of each line; lines end at \\n, \\r\\n or a lone \\r (as
+        Python, JavaScript, LSP and SARIF count them)."""
         if self._line_starts is None:
-            starts = [0]
-            find = self.data.find
-            i = find(b"\n")
-            while i != -1:
-                starts.append(i + 1)
-                i = find(b"\n", i + 1)
+            data = self.data
+            if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):  # a lone CR: rare, slower
+                starts = [0] + [m.end() for m in _EOL.finditer(data)]
+            else:
+                starts = [0]
+                find = data.find
+                i = find(b"\n")
+                while i != -1:
+                    starts.append(i + 1)
+                    i = find(b"\n", i + 1)
             self._line_starts = starts
         return self._line_starts
 
@@ -64,9 +71,15 @@ class SourceFile:
         return self.line_starts[line0] + len(prefix.encode("utf-8"))
 
     def span(self, start_byte: int, end_byte: int) -> Span:
-        end_byte = max(start_byte, min(end_byte, len(self.data)))
-        sl, sc, su = self._point(start_byte)
-        el, ec, eu = self._point(end_byte)
+        """The span of ``start_byte:end_byte``. Offsets outside the file (a rule's
+        mistake) are clamped into it for the lines and columns, so no position is
+        line 0 or column 0; the byte offsets are kept as given, for fix
+        validation to see and reject."""
+        size = len(self.data)
+        start = min(max(start_byte, 0), size)
+        end = max(start, min(end_byte, size))
+        sl, sc, su = self._point(start)
+        el, ec, eu = self._point(end)
         return Span(sl + 1, sc + 1, el + 1, ec + 1, start_byte, end_byte, su + 1, eu + 1)
 
     def _point(self, byte: int) -> tuple[int, int, int]:

@@ -49,7 +49,8 @@ def _python_comment_lines(text: str) -> set[int] | None:
     try:
         return {
             tok.start[0]
-            for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+            # newline=None: a lone CR ends a line too, as in SourceFile.line_starts
+            for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline)
             if tok.type == tokenize.COMMENT
         }
     except (tokenize.TokenError, SyntaxError, IndentationError):
