@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pathspec
 
 from . import languages
+from .config import project_root
 
 GITIGNORE = ".gitignore"
 
@@ -150,6 +151,9 @@ def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
             problems.append((raw, "no such file or directory"))
             continue
         ignores = _ancestors_ignores(abs_path) if respect_gitignore else _Ignores()
+        # A committed symlink must not make cnlint read (and quote, in findings
+        # and SARIF) a file outside the repository: ~/.aws/credentials, /etc/...
+        boundary = os.path.realpath(project_root(abs_path, cwd)).rstrip(os.sep) + os.sep
         walk_excluder = excluder
         if excluder.excluded(abs_path, True):
             # The user named an excluded directory: lint it, matching the
@@ -177,8 +181,16 @@ def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
                     if not entry.is_symlink():
                         walk(full, ig)
                 elif entry.is_file():
-                    add(full, explicit=False,
-                        real=None if entry.is_symlink() else os.path.join(real_dir, entry.name))
+                    if entry.is_symlink():
+                        real = os.path.realpath(full)
+                        if not real.startswith(boundary):
+                            if languages.detect(full) is not None:
+                                problems.append((_display(full, cwd),
+                                                 "symbolic link to a file outside the repository; not followed"))
+                            continue
+                        add(full, explicit=False, real=real)
+                    else:
+                        add(full, explicit=False, real=os.path.join(real_dir, entry.name))
 
         walk(abs_path, ignores)
     return targets, problems

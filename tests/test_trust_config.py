@@ -138,3 +138,17 @@ def test_rule_option_from_the_command_line_is_validated_too(tmp_path, monkeypatc
     assert r.exit_code == 2 and "expected one of" in r.output
     assert cnlint_subprocess("check", "--rule-option", "PERF001.mode=syntactic", "a.go",
                              cwd=tmp_path, env={**os.environ}).returncode == 0
+
+
+def test_symlinked_files_outside_the_repository_are_not_read(tmp_path, monkeypatch):
+    secret = tmp_path / "home" / "credentials.py"
+    write(tmp_path, {"home/credentials.py": "aws_secret_access_key = AKIA SECRET\n",
+                     "repo/lib/real.py": "def f(:\n"})
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir()
+    (repo / "leak.py").symlink_to(secret)
+    (repo / "alias.py").symlink_to(repo / "lib" / "real.py")  # inside the repository: linted once
+    monkeypatch.chdir(repo)
+    r = cnlint("check", "--select", "CN001", ".")
+    assert "SECRET" not in r.output and "leak.py: symbolic link to a file outside the repository" in r.output
+    assert r.output.count("CN001") == 1 and r.exit_code == 1
