@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from . import profiling
-from .cache import Cache, salt
+from .cache import Cache, open_for_run, salt
 from .config import Config, drop_untrusted, validate_rules
 from .discovery import Excluder, Target, discover
 from .engine import Engine, Selection, resolve_selection
@@ -103,7 +103,8 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
         k, n = shard
         targets = [t for t in targets if shard_of(t.path, n) == k - 1]
     result.files = len(targets)
-    cache_salt = salt(selection.enabled, registry, selection, cfg) if use_cache else None
+    cache_salt = open_for_run(cfg.root, salt(selection.enabled, registry, selection, cfg), result.notices) \
+        if use_cache else None  # checks and creates the database before any worker opens it
 
     jobs = jobs or cfg.jobs or os.cpu_count() or 1
     if jobs == 1 or len(targets) < _PARALLEL_MIN_FILES:
@@ -117,8 +118,6 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
         if engine.cache is not None:
             engine.cache.close()
     else:
-        if cache_salt:
-            _cache(cfg, cache_salt).prepare()  # one process creates the database, not two at once
         # Many small chunks balance uneven file sizes; order is restored by sorting.
         n = max(1, min(64, len(targets) // (jobs * 8)))
         chunks = [targets[i:i + n] for i in range(0, len(targets), n)]
