@@ -176,28 +176,32 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     if fix or diff:
         from .engine import Engine
         from .fixes import fix_all
-        from .languages import detect
+        from .reporters import text
 
         engine = Engine(cfg, registry, selection)
         targets = result.findings if fix_new_only else result.findings + result.hidden
-        langs = {f.path: detect(f.path, b"") for f in targets}
-        outcomes = fix_all(targets, engine, langs, unsafe=unsafe_fixes, write=not diff)
+        outcomes = fix_all(targets, engine, unsafe=unsafe_fixes, write=not diff)
         changed = [o for o in outcomes if o.changed]
         if diff:
             for o in changed:
                 click.echo(o.diff(), nl=False)
-            for o in outcomes:
-                for n in o.notices:
-                    click.echo(f"cnlint: warning: {escape(n.path)}: {escape(n.message)}", err=True)
+            result.notices.extend(n for o in outcomes for n in o.notices)
+            click.echo(text.render_notices(result), err=True, nl=False)
             n = sum(o.applied for o in changed)
             click.echo(f"Would fix {n} finding{'s' * (n != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}.",
                        err=True)
-            sys.exit(EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN)
-        fixed = sum(o.applied for o in changed)
-        if changed:
+            sys.exit(EXIT_ERROR if result.has_errors else EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN)
+        written = [o for o in outcomes if o.written]
+        fixed = sum(o.applied for o in written)
+        if written:
             result = lint()
         for o in outcomes:
             result.notices.extend(o.notices)
+        unwritten = [o.path for o in changed if not o.written]
+        if unwritten:  # say exactly which files hold the fixes, and which do not
+            click.echo(f"Fixes written to {len(written)} file{'s' * (len(written) != 1)}"
+                       f"{': ' + ', '.join(escape(o.path) for o in written) if written else ''}; "
+                       f"not written to {len(unwritten)}: {', '.join(escape(p) for p in unwritten)}.", err=True)
 
     from .reporters import text
     from .reporters.output import write_report

@@ -1,27 +1,41 @@
 """Applying fixes: ``--fix``, ``--unsafe-fixes``, ``--diff``.
 
-Guarantees:
+Guarantees (docs/security.md, "--fix"):
 - only fixes whose applicability is allowed are applied; suggestions never;
+- every fix is checked against the text it edits: each edit inside the file,
+  on UTF-8 character boundaries, the edits of one fix not overlapping; a fix
+  that fails is rejected with a notice naming its rule;
 - edits from several rules in one file are merged; overlapping ones wait for a
   later pass (the file is re-linted between passes), up to ``MAX_PASSES``;
 - a pass that would introduce a syntax error is rolled back and its fixes
   skipped with a notice, so a file is never left broken;
-- files are written atomically (temp file + rename), keeping their mode;
+- a file is written as an editor saves it: atomically (temp file + rename in
+  the file's real directory, so a symlink stays a link and its target is
+  fixed), keeping its mode, and only if its bytes are still those that were
+  read (otherwise it is left alone: someone saved it meanwhile). A read-only
+  file, or a symlink whose target lies outside the project, is refused;
+- one file that cannot be read or written never stops the others: each
+  outcome says whether its file was written, and why not;
 - running ``--fix`` again on fixed output changes nothing (a fix that keeps
   reappearing is stopped by the pass limit and reported).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 
+from . import languages
+from .config import project_root
 from .engine import SYNTAX_ERROR, Engine
-from .model import Applicability, Edit, Finding, Notice, NoticeKind
+from .model import Applicability, Edit, Finding, Fix, Notice, NoticeKind
 
 MAX_PASSES = 10
+_HEAD = 256  # bytes read for a shebang
 
 
 @dataclass
@@ -31,6 +45,7 @@ class FixOutcome:
     fixed: bytes
     applied: int = 0  # fixes applied
     notices: list[Notice] = field(default_factory=list)
+    written: bool = False  # the fixed text is on disk
 
     @property
     def changed(self) -> bool:
@@ -41,12 +56,47 @@ class FixOutcome:
         b = self.fixed.decode("utf-8").splitlines(keepends=True)
         return "".join(difflib.unified_diff(a, b, f"a/{self.path}", f"b/{self.path}"))
 
+    def note(self, kind: NoticeKind, message: str, rule_id: str = "") -> None:
+        """Add a notice once (a rejected fix comes back on every pass)."""
+        notice = Notice(kind, self.path, message, rule_id)
+        if notice not in self.notices:
+            self.notices.append(notice)
+
+
+class Refused(Exception):
+    """The fixed text is not written: the file must not be replaced (the message says why)."""
+
+
+class ChangedMeanwhile(Exception):
+    """The file changed since it was read: the newer text wins, and is what gets reported."""
+
 
 def allowed(finding: Finding, unsafe: bool) -> bool:
     fix = finding.fix
     if fix is None or not fix.edits:
         return False
     return fix.applicability is Applicability.SAFE or (unsafe and fix.applicability is Applicability.UNSAFE)
+
+
+def edit_problem(fix: Fix, data: bytes) -> str | None:
+    """Why ``fix`` cannot apply to ``data`` (a bug in the rule), or None."""
+    prev: tuple[int, int] | None = None
+    for e in sorted(fix.edits, key=lambda e: (e.span.start_byte, e.span.end_byte)):
+        a, b = e.span.start_byte, e.span.end_byte
+        if type(a) is not int or type(b) is not int or not isinstance(e.text, str):
+            return "an edit is malformed"
+        if not 0 <= a <= b <= len(data):
+            return f"edit of bytes {a}..{b} is outside the file ({len(data)} bytes)"
+        if prev is not None and (a < prev[1] or a == b == prev[0] == prev[1]):
+            return f"edits of bytes {prev[0]}..{prev[1]} and {a}..{b} overlap"
+        if any(i < len(data) and data[i] & 0xC0 == 0x80 for i in (a, b)):
+            return f"edit of bytes {a}..{b} splits a UTF-8 character"
+        try:
+            e.text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "replacement text is not valid Unicode"
+        prev = (a, b)
+    return None
 
 
 def apply_edits(data: bytes, edits: list[Edit]) -> bytes:
@@ -60,18 +110,17 @@ def apply_edits(data: bytes, edits: list[Edit]) -> bytes:
     return b"".join(out)
 
 
-def _choose(findings: list[Finding], unsafe: bool) -> tuple[list[Finding], int]:
-    """Fixes that do not overlap each other (earlier wins); returns (chosen, postponed)."""
+def _choose(fixable: list[Finding]) -> list[Finding]:
+    """Fixes that do not overlap each other (earlier wins; the others wait for a later pass)."""
     taken: list[tuple[int, int]] = []
-    chosen, postponed = [], 0
-    for f in sorted((f for f in findings if allowed(f, unsafe)), key=lambda f: f.span.start_byte):
+    chosen = []
+    for f in sorted(fixable, key=lambda f: f.span.start_byte):
         ranges = [(e.span.start_byte, e.span.end_byte) for e in f.fix.edits]
         if any(a < d and c < b or (a == b == c == d) for a, b in ranges for c, d in taken):
-            postponed += 1
             continue
         taken.extend(ranges)
         chosen.append(f)
-    return chosen, postponed
+    return chosen
 
 
 def _syntax_errors(engine: Engine, path: str, language: str, data: bytes) -> int:
@@ -81,7 +130,8 @@ def _syntax_errors(engine: Engine, path: str, language: str, data: bytes) -> int
 
 def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
              original: bytes | None = None) -> FixOutcome:
-    """Fix one file (``original``: its unsaved text, as the language server has it)."""
+    """Fix one file (``original``: the text to fix, e.g. an editor's unsaved
+    one; default: the file's content)."""
     if original is None:
         with open(os.path.join(engine.cwd, path), "rb") as fh:
             original = fh.read()
@@ -89,8 +139,17 @@ def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
     data = original
     errors_before = _syntax_errors(engine, path, language, data)
     for _ in range(MAX_PASSES):
-        findings = engine.check(path, language, data).findings
-        chosen, postponed = _choose(findings, unsafe)
+        fixable = []
+        for f in engine.check(path, language, data).findings:
+            if not allowed(f, unsafe):
+                continue
+            problem = edit_problem(f.fix, data)
+            if problem:
+                outcome.note(NoticeKind.SKIPPED, f"fix for {f.rule_id} at line {f.span.start_line} rejected: "
+                                                 f"{problem}", f.rule_id)
+                continue
+            fixable.append(f)
+        chosen = _choose(fixable)
         if not chosen:
             break
         new = apply_edits(data, [e for f in chosen for e in f.fix.edits])
@@ -100,10 +159,8 @@ def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
             for f in chosen:
                 single = apply_edits(data, list(f.fix.edits))
                 if _syntax_errors(engine, path, language, single) > errors_before:
-                    outcome.notices.append(Notice(
-                        NoticeKind.SKIPPED, path,
-                        f"fix for {f.rule_id} at line {f.span.start_line} not applied: it would break the syntax",
-                        f.rule_id))
+                    outcome.note(NoticeKind.SKIPPED, f"fix for {f.rule_id} at line {f.span.start_line} not "
+                                                     "applied: it would break the syntax", f.rule_id)
                     continue
                 data, progressed = single, True
                 outcome.applied += 1
@@ -114,36 +171,74 @@ def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
         data = new
         outcome.applied += len(chosen)
     else:
-        outcome.notices.append(Notice(NoticeKind.SKIPPED, path,
-                                      f"fixes still pending after {MAX_PASSES} passes; stopped"))
+        outcome.note(NoticeKind.SKIPPED, f"fixes still pending after {MAX_PASSES} passes; stopped")
     outcome.fixed = data
     return outcome
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=".cnlint-fix-", dir=directory)
+def write_fixed(path: str, original: bytes, fixed: bytes, cwd: str | None = None) -> None:
+    """Replace the content of ``path`` (``original`` when it was read) with
+    ``fixed``, as an editor saves. Raises ChangedMeanwhile, Refused, or OSError
+    when the system says no (a read-only directory, a full disk)."""
+    target = os.path.realpath(path)
+    if target != os.path.abspath(path):  # a symlink (or one on the way): fix its target, if ours
+        root = os.path.realpath(project_root(path, cwd))
+        if not target.startswith(root.rstrip(os.sep) + os.sep):
+            raise Refused(f"it is a symbolic link to {target}, outside the project")
+    st = os.stat(target)
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused("it is not a regular file")
+    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+        raise Refused("it is read-only")
+    fd, tmp = tempfile.mkstemp(prefix=".cnlint-fix-", dir=os.path.dirname(target))
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            f.write(fixed)
+            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):  # only root may give a file away
+                    os.fchown(f.fileno(), st.st_uid, st.st_gid)
+            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))
+        with open(target, "rb") as f:  # the last moment before replacing it
+            if f.read() != original:
+                raise ChangedMeanwhile("it changed since it was read (left as it is now)")
+        os.replace(tmp, target)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str, str], *,
+def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str, str] | None = None, *,
             unsafe: bool, write: bool) -> list[FixOutcome]:
-    """Fix every file that has an applicable fix; write it unless ``write`` is False."""
+    """Fix every file that has an applicable fix; write it unless ``write`` is
+    False. A file that cannot be read or written gets a notice in its outcome
+    (an error, except for a file changed meanwhile) and the others go on. The
+    language is detected from the name and the first bytes (a shebang) unless
+    ``languages_by_path`` gives it."""
     paths = sorted({f.path for f in findings if allowed(f, unsafe)})
     outcomes = []
     for path in paths:
-        outcome = fix_file(engine, path, languages_by_path[path], unsafe)
+        full = os.path.join(engine.cwd, path)
+        try:
+            with open(full, "rb") as fh:
+                original = fh.read()
+        except OSError as e:
+            outcome = FixOutcome(path, b"", b"")
+            outcome.note(NoticeKind.INTERNAL_ERROR, f"not fixed: cannot read it: {e.strerror}")
+            outcomes.append(outcome)
+            continue
+        language = (languages_by_path or {}).get(path) or languages.detect(path, original[:_HEAD])
+        outcome = fix_file(engine, path, language, unsafe, original)
         if outcome.changed and write:
-            write_atomic(os.path.join(engine.cwd, path), outcome.fixed)
-            engine.forget_project_stamps()  # its directory's stamp changed
+            try:
+                write_fixed(full, original, outcome.fixed, engine.cwd)
+                outcome.written = True
+                engine.forget_project_stamps()  # its directory's stamp changed
+            except ChangedMeanwhile as e:
+                outcome.note(NoticeKind.SKIPPED, f"fixes not written: {e}")
+            except Refused as e:
+                outcome.note(NoticeKind.INTERNAL_ERROR, f"fixes not written: {e}")
+            except OSError as e:
+                outcome.note(NoticeKind.INTERNAL_ERROR, f"fixes not written: {e.strerror or e}")
         outcomes.append(outcome)
     return outcomes
