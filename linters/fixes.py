@@ -211,8 +211,8 @@ def write_fixed(path: str, original: bytes, fixed: bytes, cwd: str | None = None
 def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str, str] | None = None, *,
             unsafe: bool, write: bool) -> list[FixOutcome]:
     """Fix every file that has an applicable fix; write it unless ``write`` is
-    False. A file that cannot be read or written gets a notice in its outcome
-    (an error, except for a file changed meanwhile) and the others go on. The
+    False. A file that cannot be written gets an error notice in its outcome
+    (a warning when it changed or vanished meanwhile) and the others go on. The
     language is detected from the name and the first bytes (a shebang) unless
     ``languages_by_path`` gives it."""
     paths = sorted({f.path for f in findings if allowed(f, unsafe)})
@@ -222,12 +222,17 @@ def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str
         try:
             with open(full, "rb") as fh:
                 original = fh.read()
-        except OSError as e:
+        except OSError as e:  # it was readable when linted: deleted or replaced meanwhile
             outcome = FixOutcome(path, b"", b"")
-            outcome.note(NoticeKind.INTERNAL_ERROR, f"not fixed: cannot read it: {e.strerror}")
+            outcome.note(NoticeKind.SKIPPED, f"not fixed: cannot read it: {e.strerror}")
             outcomes.append(outcome)
             continue
         language = (languages_by_path or {}).get(path) or languages.detect(path, original[:_HEAD])
+        if language is None:  # its shebang changed since it was linted
+            outcome = FixOutcome(path, original, original)
+            outcome.note(NoticeKind.SKIPPED, "not fixed: no longer a Go, TypeScript, JavaScript or Python file")
+            outcomes.append(outcome)
+            continue
         outcome = fix_file(engine, path, language, unsafe, original)
         if outcome.changed and write:
             try:
