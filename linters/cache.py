@@ -86,7 +86,8 @@ def salt(enabled, registry, selection, cfg) -> str | None:
                 h.update(path.encode() + hashlib.sha256(f.read()).digest())
         except OSError:
             h.update(path.encode())
-    h.update(json.dumps([cfg.per_file_ignores, cfg.max_file_size], sort_keys=True).encode())
+    h.update(json.dumps([cfg.per_file_ignores, cfg.max_file_size, cfg.test_code, cfg.extend_test_code,
+                         cfg.generated_code, cfg.extend_generated_code], sort_keys=True).encode())
     return h.hexdigest()[:24]
 
 

@@ -22,6 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from .code_kinds import GENERATED_CODE, TEST_CODE
 from .model import Severity
 
 CONFIG_FILES = ("cnlint.toml", ".cnlint.toml", "pyproject.toml")
@@ -52,6 +53,11 @@ class Config:
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     extend_exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    # which files are test code / generated code (ctx.is_test_code, ctx.is_generated)
+    test_code: list[str] = field(default_factory=lambda: list(TEST_CODE))
+    extend_test_code: list[str] = field(default_factory=list)
+    generated_code: list[str] = field(default_factory=lambda: list(GENERATED_CODE))
+    extend_generated_code: list[str] = field(default_factory=list)
     rule_paths: list[str] = field(default_factory=list)
     plugins: list[str] | None = None  # None: every installed plugin
     respect_gitignore: bool = True
@@ -80,7 +86,9 @@ class Config:
 
 
 _KEYS = {f.name.replace("_", "-"): f for f in fields(Config) if f.name not in ("path", "root", "trusted")}
-_LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "rule-paths", "plugins"}
+_GLOB_LIST_KEYS = {"exclude", "extend-exclude", "test-code", "extend-test-code",
+                   "generated-code", "extend-generated-code"}
+_LIST_KEYS = {"select", "extend-select", "ignore", "rule-paths", "plugins", *_GLOB_LIST_KEYS}
 
 
 def project_root(start: str, cwd: str | None = None) -> str:
@@ -171,7 +179,7 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
                 raise ConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
             if any(not v.strip() for v in value):
                 raise ConfigError(f"{where}: {key} has an empty entry {value!r}")
-            if key in ("exclude", "extend-exclude"):
+            if key in _GLOB_LIST_KEYS:
                 _check_globs(value, f"{where}: {key}")
         elif key in ("severity",):
             if not isinstance(value, dict):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .code_kinds import DEFAULT, CodeKinds
 from .model import Finding, Fix, Location, Severity, Span
 from .project import Project, project_for
 from .source import SourceFile
@@ -17,30 +19,30 @@ class FileContext:
     """One file, parsed once, shared by all rules of its language."""
 
     def __init__(self, path: str, language: str, source: SourceFile,
-                 severities: dict[str, Severity]):
+                 severities: dict[str, Severity], kinds: CodeKinds = DEFAULT):
         self.path = path
         self.language = language
         self.source = source
         self.tree: Any = None  # tree_sitter.Tree or libcst.Module
         self.findings: list[Finding] = []
         self._severities = severities
+        self.kinds = kinds  # the config's test-code / generated-code globs
 
     @property
     def project(self) -> Project:
         return project_for(os.path.dirname(os.path.abspath(self.path)))
 
-    @property
-    def is_test_file(self) -> bool:
-        """Test code by the ecosystems' naming habits (rules may stay quiet there)."""
-        base = os.path.basename(self.path)
-        parts = self.path.replace("\\", "/").split("/")
-        return (
-            base.endswith("_test.go")
-            or base.startswith("test_") and base.endswith(".py")
-            or base.endswith("_test.py")
-            or any(t in base for t in (".test.", ".spec."))
-            or any(p in ("tests", "test", "__tests__", "testdata") for p in parts[:-1])
-        )
+    @cached_property
+    def is_test_code(self) -> bool:
+        """Tests, test data, test helpers and test doubles, by name (``*_test.go``,
+        ``tests/``, ``mock_*.go``, ...; config ``test-code``): rules may stay quiet there."""
+        return self.kinds.is_test_code(self.path)
+
+    @cached_property
+    def is_generated(self) -> bool:
+        """Written by a program: by name (``*.pb.go``; config ``generated-code``)
+        or by the header generators write (``// Code generated ... DO NOT EDIT.``)."""
+        return self.kinds.is_generated(self.path, self.source.data, self.language)
 
     def add(self, rule: Rule, span: Span, message: str, fix: Fix | None,
             related: tuple[Location, ...] = (), severity: str | None = None) -> None:

@@ -16,6 +16,7 @@ import pathspec
 from . import languages
 from .cache import Cache, project_stamp
 from .backends import treesitter as ts_backend
+from .code_kinds import CodeKinds
 from .config import Config, matches, specificity
 from .context import FileContext
 from .loader import Registry
@@ -102,6 +103,7 @@ class Engine:
         self.registry = registry
         self.selection = selection
         self.cwd = cwd or os.getcwd()
+        self.code_kinds = CodeKinds.from_config(cfg, self.cwd)
         self.enabled = set(selection.enabled)
         # language -> rule instances (one instance per class per process)
         self.rules: dict[str, list[Rule]] = {lang: [] for lang in languages.ALL}
@@ -189,7 +191,7 @@ class Engine:
             profiling.add("files prefiltered out (not parsed)", 1)
             return result  # prefilter: no rule can match, so do not even parse
 
-        ctx = FileContext(path, language, source, self.selection.severities)
+        ctx = FileContext(path, language, source, self.selection.severities, self.code_kinds)
         result.parsed = True
 
         def on_crash(rule: Rule, exc: Exception) -> None:
@@ -302,7 +304,7 @@ class Engine:
     def _unused(self, ctx: FileContext, directives, ran: set[str]) -> list[Finding]:
         rule = self.registry.rules[UNUSED_SUPPRESSION].meta()
         # a context of its own: these findings must not pass through suppression again
-        out_ctx = rule.ctx = FileContext(ctx.path, ctx.language, ctx.source, self.selection.severities)
+        out_ctx = rule.ctx = FileContext(ctx.path, ctx.language, ctx.source, self.selection.severities, ctx.kinds)
         known = set(self.registry.rules)
         for d in directives:
             span = (d.start_byte, d.end_byte)

@@ -10,7 +10,6 @@ keyed elements in both grammar shapes, and the evaluation of Go
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Iterator, Optional
 
 from cnlint import Option
@@ -34,27 +33,10 @@ NAMED_FUNCS = ("function_declaration", "method_declaration")
 SKIP_TEST_FILES = "skip-test-files"
 SKIP_TEST_FILES_OPTION = Option(
     True,
-    "do not report in test code: test files (`*_test.go`, `test_*.py`, files under `test/`, `tests/`, "
-    "`testdata/`), test-helper packages (folders named `testing`, `testutil`, `e2e`, `fake`) and test "
-    "doubles (`fake*.go`, `mock*.py`): fake clientsets and e2e fixtures manipulate pods, watches and "
-    "informers in ways that are harmless there",
+    "do not report in test code (`ctx.is_test_code`: `*_test.go`, `test_*.py`, `test/`, `testdata/`, "
+    "test-helper packages such as `testing/`, `fake/`, `e2e/`, test doubles; config `test-code`): fake "
+    "clientsets and e2e fixtures manipulate pods, watches and informers in ways that are harmless there",
 )
-#: folders of Go/Python test-helper packages (k8s.io/client-go/testing, test/e2e, ...)
-TEST_HELPER_DIRS = {"testing", "testutil", "testutils", "testhelpers", "e2e", "e2e_test", "fake", "fakes"}
-
-
-_TEST_CODE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def is_test_code(ctx) -> bool:
-    """A test file (the engine's notion), a file in a test-helper package or a
-    test double (``fake_controller.go``, ``mock_client.py``). Computed once per
-    file for all K8S rules. Importing a fake clientset is not enough: production
-    code uses them too (the descheduler's dry-run mode)."""
-    found = _TEST_CODE.get(ctx)
-    if found is None:
-        found = _TEST_CODE[ctx] = _is_test_code(ctx)
-    return found
 
 
 def in_source(ctx, node, *needles: bytes) -> bool:
@@ -62,12 +44,6 @@ def in_source(ctx, node, *needles: bytes) -> bool:
     data = ctx.source.data
     return any(data.find(n, node.start_byte, node.end_byte) >= 0 for n in needles)
 
-
-def _is_test_code(ctx) -> bool:
-    if ctx.is_test_file:
-        return True
-    path = ctx.path.replace("\\", "/").split("/")
-    return any(p in TEST_HELPER_DIRS for p in path[:-1]) or path[-1].startswith(("fake", "mock"))
 
 _VERSION_ELEM = re.compile(r"^v[0-9]+((alpha|beta)[0-9]+)?$")
 

@@ -21,13 +21,14 @@ SKIP_TEST_FILES = "skip-test-files"
 def skip_test_files_option() -> Option:
     return Option(
         True,
-        "do not report in test files (`*_test.go`, `test_*.py`, `*_test.py`, files under "
-        "`test/`, `tests/`, `testdata/`): fakes, e2e helpers and deliberately broken configs live there",
+        "do not report in test code (`ctx.is_test_code`: `*_test.go`, `test_*.py`, `test/`, `testdata/`, "
+        "test-helper packages, fakes and mocks; config `test-code`): fakes, e2e helpers and deliberately "
+        "broken configs live there",
     )
 
 
 def skip_file(rule) -> bool:
-    return bool(rule.options.get(SKIP_TEST_FILES)) and rule.ctx.is_test_file
+    return bool(rule.options.get(SKIP_TEST_FILES)) and rule.ctx.is_test_code
 
 
 # --------------------------------------------------------------------------- Go

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cnlint import Rule
 
-from ._go_imports_a import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, is_test_code
+from ._go_imports_a import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
 
 #: What a finding's message says after naming the call.
 IMPACT = "bypassing PodDisruptionBudgets, so every replica of a workload can go down at once"
@@ -165,4 +165,4 @@ skip-test-files = false
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code

@@ -7,7 +7,7 @@ import re
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_a import (
-    CACHE, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of, is_test_code,
+    CACHE, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of,
     keyed_elements, selector_parts, strip_pointer, text, unwrap, walk,
 )
 
@@ -114,7 +114,7 @@ Test code is not reported by default: test files (`*_test.go`, files under
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
 class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRule):

@@ -9,7 +9,7 @@ from cnlint import Option, Rule, TreeSitterRule
 
 from ._go_imports_a import (
     CACHE, CONTROLLER_RUNTIME, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, TIME, PerFileGo, args_of,
-    ensure_import, eval_duration, format_duration, is_test_code, keyed, parse_duration, selector_parts,
+    ensure_import, eval_duration, format_duration, keyed, parse_duration, selector_parts,
     strip_pointer, text, unwrap,
 )
 
@@ -130,7 +130,7 @@ Test code is not reported by default: test files (`*_test.go`, files under
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
 class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):

@@ -7,7 +7,7 @@ import re
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_a import (
-    CACHE, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of, in_source, is_test_code, resolve,
+    CACHE, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of, in_source, resolve,
     selector_parts, text, unwrap, walk,
 )
 
@@ -117,7 +117,7 @@ Test code is not reported by default: test files (`*_test.go`, files under
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
 class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):

@@ -7,7 +7,7 @@ import re
 from cnlint import Rule, TreeSitterRule
 
 from ._go_imports_a import (
-    FUNCS, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, WATCH, PerFileGo, enclosing, is_test_code,
+    FUNCS, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, WATCH, PerFileGo, enclosing,
     resolve, selector_parts, text, unwrap, walk,
 )
 
@@ -126,7 +126,7 @@ Test code is not reported by default: test files (`*_test.go`, files under
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and is_test_code(self.ctx)
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
 class WatchChannelUncheckedGo(WatchChannelUnchecked, PerFileGo, TreeSitterRule):

@@ -146,7 +146,7 @@ What is not reported:
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_file
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
     def timeout_seconds(self) -> float:
         value = self.options.get(TIMEOUT, 10)

@@ -209,4 +209,4 @@ talking to localhost), suppress the finding with a reason:
 
     def skip_file(self) -> bool:
         """Whether the current file is a test file the options tell us to skip."""
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_file
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code

@@ -163,4 +163,4 @@ What is not reported:
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_file
+        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
