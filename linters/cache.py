@@ -247,7 +247,7 @@ def _write_gitignore(path: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError:
         return  # exists already (checked to be a regular file), or cannot be written
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with contextlib.suppress(OSError), os.fdopen(fd, "w", encoding="utf-8") as f:  # a full disk: no marker
         f.write("# Created by cnlint automatically.\n*\n")
 
 
