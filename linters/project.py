@@ -49,6 +49,23 @@ class GoModule:
     path: str  # go.mod's path
     module: str
     go_version: str | None
+    requires: tuple[tuple[str, str], ...] = ()  # (module path, version)
+    replaces: tuple[tuple[str, str], ...] = ()  # (module path, replacement path or module)
+
+
+_DIRECTIVE_RE = re.compile(r"^\s*(require|replace)\s*(\(\s*$(.*?)^\s*\)|(.*?)$)", re.M | re.S)
+
+
+def _go_mod_lines(text: str, directive: str) -> list[list[str]]:
+    """The fields of each ``require``/``replace`` line (single or in a block)."""
+    out = []
+    for m in _DIRECTIVE_RE.finditer(text):
+        if m.group(1) == directive:
+            for line in (m.group(3) if m.group(3) is not None else m.group(4)).splitlines():
+                fields = line.split("//", 1)[0].replace('"', "").split()
+                if fields:
+                    out.append(fields)
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -60,7 +77,10 @@ def _read_go_mod(path: str) -> GoModule | None:
         return None
     m = _MODULE_RE.search(text)
     g = _GO_RE.search(text)
-    return GoModule(path, m.group(1).strip('"') if m else "", g.group(1) if g else None)
+    requires = tuple((f[0], f[1]) for f in _go_mod_lines(text, "require") if len(f) >= 2)
+    replaces = tuple((f[0], f[f.index("=>") + 1]) for f in _go_mod_lines(text, "replace")
+                     if "=>" in f and f.index("=>") + 1 < len(f))
+    return GoModule(path, m.group(1).strip('"') if m else "", g.group(1) if g else None, requires, replaces)
 
 
 class Project:

@@ -177,6 +177,7 @@ class FileContextLike:  # documentation of what ``rule.ctx`` offers; see context
     source: Any
     tree: Any
     project: Any
+    go: Any  # the Go semantic layer (cnlint.golang.GoSemantics) of a Go file
 
     def add(self, rule: Rule, span: Span, message: str, fix: Fix | None,
             related: tuple[Location, ...], severity: str | None = None) -> None: ...

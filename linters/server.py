@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from . import __version__, languages
 from .config import Config, ConfigError, find_config, load_config, project_root
@@ -57,6 +59,37 @@ def span_range(span: Span) -> lsp.Range:
                      end=_pos(span.end_line, span.end_column_utf16))
 
 
+_ANSWERED = object()  # a request already answered with an error: nothing left to handle
+_RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+class _Protocol(LanguageServerProtocol):
+    """pygls only logs a request whose params do not match the LSP types; the
+    client then waits forever. Answer it with JSON-RPC's "Invalid params"."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as e:
+            if isinstance(data, dict) and "method" in data and data.get("id") is not None:
+                self._send_response(data["id"], error=JsonRpcInvalidParams(
+                    message=f"invalid params for {data['method']}").to_response_error())
+                return _ANSWERED
+            raise
+
+    def handle_message(self, message):
+        if message is not _ANSWERED:
+            super().handle_message(message)
+
+
+def _open_document(ls: LanguageServer, uri: str):
+    """The open document ``uri``; a request about any other is invalid."""
+    doc = ls.workspace.text_documents.get(unquote(uri))
+    if doc is None:
+        raise JsonRpcInvalidParams(message=f"document not open: {uri}")
+    return doc
+
+
 @dataclass
 class _Setup:
     """Engine for one config file, rebuilt when the file changes."""
@@ -68,7 +101,8 @@ class _Setup:
 
 class CnlintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("cnlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        super().__init__("cnlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+                         protocol_cls=_Protocol)
         self._setups: dict[str | None, _Setup] = {}
         self._pending: dict[str, asyncio.Task] = {}
         self.results: dict[str, list[Finding]] = {}  # uri -> findings of the last lint
@@ -312,13 +346,14 @@ def create_server() -> CnlintServer:
         code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND]))
     def code_action(ls: CnlintServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         uri = params.text_document.uri
-        doc = ls.workspace.get_text_document(uri)
+        doc = _open_document(ls, uri)
         language = languages.detect(uri_to_path(uri) or "") or "go"
         actions: list[lsp.CodeAction] = []
         only = params.context.only
         want_quickfix = not only or lsp.CodeActionKind.QuickFix in only
         for diag in params.context.diagnostics if want_quickfix else []:
-            if diag.source != "cnlint":
+            # only our diagnostics, and only with a rule id to name in the comment
+            if diag.source != "cnlint" or not isinstance(diag.code, str) or not _RULE_ID.fullmatch(diag.code):
                 continue
             f = ls.finding_at(uri, diag)
             if f is not None and f.fix is not None:  # suggestions too: the user picks them
