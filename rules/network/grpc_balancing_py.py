@@ -10,8 +10,8 @@ from __future__ import annotations
 import libcst as cst
 
 from cnlint import PythonRule
+from cnlint.python import argument, full_name, has_star_args, string_value
 
-from . import _python as pyh
 from .grpc_balancing import GrpcWithoutClientLoadBalancing, has_lb_marker, kubernetes_service
 
 #: channel constructor -> position of its ``options`` argument
@@ -34,7 +34,7 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
-            name = pyh.dotted(t.target)
+            name = full_name(t.target)
             if name:
                 self._assigned[name] = node.value
 
@@ -43,21 +43,20 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
         if not names:
             return
         name = sorted(names)[0]
-        args = pyh.positional(node)
-        target_arg = pyh.keyword(node, "target") or (args[0] if args else None)
+        target_arg = argument(node, "target", 0)
         if target_arg is None:
             return
-        literal = pyh.string_value(target_arg.value)
+        literal = string_value(target_arg.value)
         if literal is None:
             return
         svc = kubernetes_service(literal)
         if svc is None:
             return
         index = CHANNELS[name]
-        options = pyh.keyword(node, "options") or (args[index] if len(args) > index else None)
+        options = argument(node, "options", index)
         if options is not None and not self._policy_missing(options.value):
             return
-        if options is None and pyh.has_star(node):
+        if options is None and has_star_args(node):
             return
         shown = ".".join(name.split(".")[-2:]) if ".aio." in name else name
         headless = svc.dns_form(svc.service + "-headless")
@@ -88,7 +87,7 @@ def _names(node) -> list[str]:
 
     class Collect(cst.CSTVisitor):
         def visit_Attribute(self, n: cst.Attribute) -> bool:
-            name = pyh.dotted(n)
+            name = full_name(n)
             if name:
                 out.append(name)
             return False

@@ -13,8 +13,8 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import PythonRule
+from cnlint.python import ScopeTracker, full_name, has_star_args, is_none, keyword_arg, positional_args, short
 
-from . import _python as pyh
 from .http_timeout import HttpClientWithoutTimeout
 
 VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
@@ -34,7 +34,7 @@ STOCK_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 _REQUEST_TIMEOUT_POSITION = 8
 
 
-class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, pyh.ScopeTracker):
+class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, ScopeTracker):
     requires = ("requests", "httpx")
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -106,21 +106,21 @@ class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, pyh.S
         if method not in VERBS and method != "stream":
             return
         kind = self._kind_of(receiver)
-        what = pyh.short(self._module, func, 40)
+        what = short(self._module, func, 40)
         if kind is not None:
             self._check(node, kind, what, session=True)
         else:
-            self.when_bound(pyh.dotted(receiver), lambda k: self._check(node, k, what, session=True))
+            self.when_bound(full_name(receiver), lambda k: self._check(node, k, what, session=True))
 
     def _mounted(self, call: cst.Call, receiver) -> None:
         """``s.mount(prefix, adapter)`` with a custom adapter: it may set a default timeout."""
-        args = pyh.positional(call)
-        adapter = args[1].value if len(args) > 1 else getattr(pyh.keyword(call, "adapter"), "value", None)
+        args = positional_args(call)
+        adapter = args[1].value if len(args) > 1 else getattr(keyword_arg(call, "adapter"), "value", None)
         if adapter is None:
             return
         if isinstance(adapter, cst.Call) and self.qualified_names(adapter.func) & STOCK_ADAPTERS:
             return
-        name = pyh.dotted(receiver)
+        name = full_name(receiver)
         if name and self.lookup(name) == REQUESTS:
             # the binding that made it a session, wherever it lives
             key = next(k for k in self.keys(name) if self._bound.get(k) == REQUESTS)
@@ -131,14 +131,14 @@ class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, pyh.S
             return
         if session and kind == REQUESTS and call.func.attr.value == "stream":
             return  # not a requests.Session method
-        if pyh.has_star(call):
+        if has_star_args(call):
             return  # the timeout may be in *args / **kwargs
-        arg = pyh.keyword(call, "timeout")
+        arg = keyword_arg(call, "timeout")
         if arg is None:
             if kind != REQUESTS:
                 return  # httpx: 5 s by default
             if session and isinstance(call.func, cst.Attribute) and call.func.attr.value == "request" \
-                    and len(pyh.positional(call)) > _REQUEST_TIMEOUT_POSITION:
+                    and len(positional_args(call)) > _REQUEST_TIMEOUT_POSITION:
                 return
             target = f"`{what}(...)`" + (" (a `requests.Session`)" if session else "")
             self.report(call, f"{target} has no `timeout`, so it waits forever if the server accepts the "
@@ -150,19 +150,19 @@ class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, pyh.S
             lib = "httpx" if kind == HTTPX else "requests"
             default = " (httpx's default is 5 seconds)" if kind == HTTPX else ""
             client = " for every request of this client" if what in HTTPX_CLIENTS else ""
-            self.report(arg, f"`timeout={pyh.short(self._module, arg.value)}` turns off the {lib} timeout{client}{default}, "
+            self.report(arg, f"`timeout={short(self._module, arg.value)}` turns off the {lib} timeout{client}{default}, "
                              "so a request waits forever if the server never answers; use a finite timeout "
                              f"such as `timeout={self._seconds()}`",
                         fix=self.fix(f"Use `timeout={self._seconds()}`",
                                      self.edit(arg.value, self._seconds()), applicability="suggestion"))
 
     def _unbounded(self, value) -> bool:
-        if pyh.is_none(value):
+        if is_none(value):
             return True
         # httpx.Timeout(None)
         if isinstance(value, cst.Call) and self.qualified_names(value.func) & {"httpx.Timeout"}:
             args = value.args
-            return len(args) == 1 and args[0].keyword is None and pyh.is_none(args[0].value)
+            return len(args) == 1 and args[0].keyword is None and is_none(args[0].value)
         return False
 
     # ---- the fix ----

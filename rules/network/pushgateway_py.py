@@ -13,8 +13,8 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import PythonRule
+from cnlint.python import argument, full_name, has_star_args, is_none, positional_args, short, string_value
 
-from . import _python as pyh
 from .pushgateway import PushgatewayPushOverwrites
 
 PUSHES = {
@@ -63,7 +63,7 @@ class PushgatewayPushOverwritesPython(PushgatewayPushOverwrites, PythonRule):
     def _task_decorator(self, fn: cst.FunctionDef) -> Optional[cst.CSTNode]:
         for dec in fn.decorators:
             expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
-            name = pyh.dotted(expr) or ""
+            name = full_name(expr) or ""
             if name.split(".")[-1] in TASK_DECORATORS:
                 return dec
         return None
@@ -86,7 +86,7 @@ class PushgatewayPushOverwritesPython(PushgatewayPushOverwrites, PythonRule):
         if isinstance(func, cst.Attribute) and func.attr.value in SCHEDULE_METHODS:
             if func.attr.value == "do" and "every" not in self._module.code_for_node(func.value):
                 return
-            args = pyh.positional(node)
+            args = positional_args(node)
             job = args[0].value if args else None
             if func.attr.value == "add_periodic_task" and len(args) > 1:
                 job = args[1].value  # celery: add_periodic_task(schedule, sig)
@@ -96,28 +96,26 @@ class PushgatewayPushOverwritesPython(PushgatewayPushOverwrites, PythonRule):
                 self._looped.setdefault(target, node)
 
     def _push(self, call: cst.Call, func: str) -> None:
-        args = pyh.positional(call)
-        job = pyh.keyword(call, "job") or (args[1] if len(args) > 1 else None)
+        job = argument(call, "job", 1)
         if job is None or not isinstance(job.value, (cst.SimpleString, cst.Name, cst.Attribute,
                                                      cst.ConcatenatedString)):
             return  # f"worker-{host}", "w-" + host, job_name(): may already be per instance
-        grouping = pyh.keyword(call, "grouping_key") or (args[_GROUPING_POSITION]
-                                                         if len(args) > _GROUPING_POSITION else None)
+        grouping = argument(call, "grouping_key", _GROUPING_POSITION)
         if grouping is not None and self._per_instance(grouping.value):
             return
-        if pyh.has_star(call) and grouping is None:
+        if has_star_args(call) and grouping is None:
             return
-        what = f"{func}(..., job={pyh.short(self._module, job.value, 30)})"
+        what = f"{func}(..., job={short(self._module, job.value, 30)})"
         self._pushes.append((call, what, self._enclosing_loop(), self._function_names()))
 
     @staticmethod
     def _per_instance(value) -> bool:
         if not isinstance(value, cst.Dict):
-            return not pyh.is_none(value)  # a variable or instance_ip_grouping_key(): do not guess
+            return not is_none(value)  # a variable or instance_ip_grouping_key(): do not guess
         for el in value.elements:
             if not isinstance(el, cst.DictElement):
                 return True  # **other
-            if pyh.string_value(el.key) == "instance" or pyh.string_value(el.value) is None:
+            if string_value(el.key) == "instance" or string_value(el.value) is None:
                 return True
         return False
 

@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from cnlint import PythonRule
+from cnlint.python import bool_value, keyword_arg, string_value
 
 from .tls_verification import TlsVerificationDisabled
 
@@ -73,27 +74,6 @@ AIOHTTP_CONNECTOR = "aiohttp.TCPConnector"
 
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
-
-
-def _is_false(node) -> bool:
-    return isinstance(node, cst.Name) and node.value == "False"
-
-
-def _keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
-def _string_value(node) -> Optional[str]:
-    if isinstance(node, cst.SimpleString) and "f" not in node.prefix.lower() \
-            and "b" not in node.prefix.lower():
-        try:
-            return node.evaluated_value
-        except Exception:  # pragma: no cover - libcst evaluates any valid literal
-            return None
-    return None
 
 
 class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
@@ -241,12 +221,12 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
             return
         dotted = get_full_name_for_node(receiver)
         code = self._module.code_for_node(stmt).strip()
-        if attr == "verify_ssl" and _is_false(value):
+        if attr == "verify_ssl" and bool_value(value) is False:
             self._emit(stmt, f"`{code}` turns off TLS certificate verification for this API client "
                              "(the kubernetes client's and OpenAPI-generated clients' `Configuration`), "
                              "so any server certificate is accepted; remove it and set `ssl_ca_cert` to "
                              "the CA file (`/var/run/secrets/kubernetes.io/serviceaccount/ca.crt` in a pod) instead")
-        elif attr == "verify" and _is_false(value):
+        elif attr == "verify" and bool_value(value) is False:
             message = (f"`{code}` makes every request of this `requests.Session` skip TLS certificate "
                        "verification, so any server certificate is accepted; remove it, or set "
                        "`verify = \"/path/to/ca-bundle.pem\"` to trust a private CA")
@@ -254,7 +234,7 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
                 self._emit(stmt, message)
             elif dotted is not None:
                 self._resolve("session-verify", stmt, self._keys(dotted), message)
-        elif attr == "check_hostname" and _is_false(value) and dotted is not None:
+        elif attr == "check_hostname" and bool_value(value) is False and dotted is not None:
             keys = self._keys(dotted)
             if keys:
                 self._hostname_off.setdefault(keys[0], stmt)
@@ -281,14 +261,14 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
             return
         for name in sorted(names):
             if name in VERIFY_CALLS:
-                arg = _keyword(node, "verify")
-                if arg is not None and _is_false(arg.value):
+                arg = keyword_arg(node, "verify")
+                if arg is not None and bool_value(arg.value) is False:
                     self._emit(arg, self._verify_message(name, VERIFY_CALLS[name]))
                 break
         if names & {AIOHTTP_CONNECTOR}:
             for kw in ("ssl", "verify_ssl"):
-                arg = _keyword(node, kw)
-                if arg is not None and _is_false(arg.value):
+                arg = keyword_arg(node, kw)
+                if arg is not None and bool_value(arg.value) is False:
                     self._emit(arg, f"`{kw}=False` makes `aiohttp.TCPConnector` skip TLS certificate "
                                     "verification, so any server certificate is accepted; remove it, or pass "
                                     "`ssl=ssl.create_default_context(cafile=...)` to trust a private CA")
@@ -305,7 +285,7 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
 
     def _tracked_keyword_present(self, call: cst.Call) -> bool:
         return any(arg.keyword is not None and arg.keyword.value in ("verify", "ssl", "verify_ssl")
-                   and _is_false(arg.value) for arg in call.args)
+                   and bool_value(arg.value) is False for arg in call.args)
 
     def _check_tracked_call(self, call: cst.Call, kind: str) -> None:
         methods, keywords, advice = TRACKED_METHODS[kind]
@@ -313,29 +293,29 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
         if not isinstance(func, cst.Attribute) or func.attr.value not in methods:
             return
         for kw in keywords:
-            arg = _keyword(call, kw)
-            if arg is not None and _is_false(arg.value):
+            arg = keyword_arg(call, kw)
+            if arg is not None and bool_value(arg.value) is False:
                 what = self._module.code_for_node(func)
                 self._emit(arg, f"`{kw}=False` makes `{what}` ({_article(kind)} `{kind}`) skip TLS certificate "
                                 f"verification, so any server certificate is accepted; remove it, or {advice}")
 
     def _check_cert_reqs(self, call: cst.Call) -> None:
-        arg = _keyword(call, "cert_reqs")
+        arg = keyword_arg(call, "cert_reqs")
         if arg is None or not self._cert_none_value(arg.value):
             return
-        server = _keyword(call, "server_side")
-        if server is not None and not _is_false(server.value):
+        server = keyword_arg(call, "server_side")
+        if server is not None and bool_value(server.value) is not False:
             return  # a server socket that does not ask for client certificates
         self._emit(arg, f"`{self._module.code_for_node(arg).strip()}` turns off certificate verification, "
                         "so any server certificate is accepted; use `cert_reqs=\"CERT_REQUIRED\"` (the "
                         "default) with `ca_certs=\"/path/to/ca.pem\"` to trust a private CA instead")
 
     def _cert_none_value(self, node) -> bool:
-        return self._is_cert_none(node) or _string_value(node) in ("CERT_NONE", "NONE")
+        return self._is_cert_none(node) or string_value(node) in ("CERT_NONE", "NONE")
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         # websocket-client: sslopt={"cert_reqs": ssl.CERT_NONE}
-        if _string_value(node.key) == "cert_reqs" and self._cert_none_value(node.value):
+        if string_value(node.key) == "cert_reqs" and self._cert_none_value(node.value):
             self._emit(node, f"`{self._module.code_for_node(node).strip()}` turns off certificate "
                              "verification, so any server certificate is accepted; use "
                              "`ssl.CERT_REQUIRED` (the default) with `ca_certs` to trust a private CA instead")

@@ -14,8 +14,8 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import PythonRule
+from cnlint.python import argument, bool_value, full_name, keyword_arg, positional_args, string_value
 
-from ..network import _python as pyh
 from .token_verification import IDENTITY_NAME, REQUEST_TOKEN, UNVERIFIED_NAME, TokenVerificationDisabled
 
 DECODES = {
@@ -55,10 +55,10 @@ class TokenVerificationDisabledPython(TokenVerificationDisabled, PythonRule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         minted = isinstance(node.value, cst.Call) and bool(MINTING.match(
-            (pyh.dotted(node.value.func) or "").rsplit(".", 1)[-1]))
+            (full_name(node.value.func) or "").rsplit(".", 1)[-1]))
         key = id(self._functions[-1]) if self._functions else None
         for t in node.targets:
-            name = pyh.dotted(t.target)
+            name = full_name(t.target)
             if name is None:
                 continue
             if minted:
@@ -79,18 +79,15 @@ class TokenVerificationDisabledPython(TokenVerificationDisabled, PythonRule):
         if lib is not None:
             self._decode(node, lib)
         elif names & JWS_VERIFY:
-            arg = pyh.keyword(node, "verify")
-            args = pyh.positional(node)
-            if arg is None and len(args) > 3:
-                arg = args[3]
-            if arg is not None and pyh.is_false(arg.value) and not self._named_unverified():
+            arg = argument(node, "verify", 3)
+            if arg is not None and bool_value(arg.value, numbers=True) is False and not self._named_unverified():
                 self.report(arg, "`verify=False` makes python-jose's `jws.verify` return the payload without "
                                  "checking the signature, so anyone can forge it; remove it and pass the key "
                                  "and the expected `algorithms`")
 
     def _decode(self, call: cst.Call, lib: str) -> None:
-        args = pyh.positional(call)
-        token = args[0].value if args else getattr(pyh.keyword(call, "jwt") or pyh.keyword(call, "token"),
+        args = positional_args(call)
+        token = args[0].value if args else getattr(keyword_arg(call, "jwt") or keyword_arg(call, "token"),
                                                    "value", None)
         token_code = self._module.code_for_node(token) if token is not None else None
         finding = self._finding(call, lib)
@@ -119,19 +116,19 @@ class TokenVerificationDisabledPython(TokenVerificationDisabled, PythonRule):
     def _finding(self, call: cst.Call, lib: str):
         """(node, message, kind) for a decode that skips a check, else None."""
         what = f"`{self._callee(call)}`"
-        verify = pyh.keyword(call, "verify")
-        if verify is not None and pyh.is_false(verify.value):
+        verify = keyword_arg(call, "verify")
+        if verify is not None and bool_value(verify.value, numbers=True) is False:
             return (verify, f"`verify=False` makes {what} return the claims without checking the signature (the "
                             "PyJWT 1.x API; PyJWT 2 ignores it), so anyone can forge a token with any claims; "
                             "remove it and pass the key and `algorithms=[...]`", UNVERIFIED)
-        algorithms = pyh.keyword(call, "algorithms")
+        algorithms = keyword_arg(call, "algorithms")
         if algorithms is not None and isinstance(algorithms.value, (cst.List, cst.Tuple, cst.Set)):
             for el in algorithms.value.elements:
-                if (pyh.string_value(el.value) or "").lower() == "none":
+                if (string_value(el.value) or "").lower() == "none":
                     return (el, f"`algorithms` of {what} accepts `\"none\"`, so an unsigned token with any "
                                 "claims is accepted; list only the algorithms your issuer signs with "
                                 "(e.g. `[\"RS256\"]`)", SIGNATURE)
-        options_arg = pyh.keyword(call, "options")
+        options_arg = keyword_arg(call, "options")
         options = self._options_dict(call)
         if options is None:
             return None
@@ -139,8 +136,8 @@ class TokenVerificationDisabledPython(TokenVerificationDisabled, PythonRule):
         at = (lambda el: el) if isinstance(options_arg.value, cst.Dict) else (lambda el: options_arg)
         off: dict[str, cst.DictElement] = {}
         for el in options.elements:
-            if isinstance(el, cst.DictElement) and pyh.is_false(el.value):
-                key = pyh.string_value(el.key)
+            if isinstance(el, cst.DictElement) and bool_value(el.value, numbers=True) is False:
+                key = string_value(el.key)
                 if key in ("verify_signature", "verify_exp", "verify_aud"):
                     off.setdefault(key, el)
         if "verify_signature" in off:
@@ -162,12 +159,12 @@ class TokenVerificationDisabledPython(TokenVerificationDisabled, PythonRule):
         return None
 
     def _options_dict(self, call: cst.Call) -> Optional[cst.Dict]:
-        arg = pyh.keyword(call, "options")
+        arg = keyword_arg(call, "options")
         if arg is None:
             return None
         if isinstance(arg.value, cst.Dict):
             return arg.value
-        name = pyh.dotted(arg.value)
+        name = full_name(arg.value)
         return self._dicts.get(name) if name else None
 
     def _callee(self, call: cst.Call) -> str:
