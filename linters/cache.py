@@ -91,16 +91,18 @@ def salt(enabled, registry, selection, cfg) -> str | None:
     return h.hexdigest()[:24]
 
 
-def secret_path() -> str:
-    """``$CNLINT_CACHE_SECRET``, else ``$XDG_CACHE_HOME/cnlint/secret``, else
-    ``~/.cache/cnlint/secret``."""
-    explicit = os.environ.get(SECRET_ENV)
-    if explicit:
-        return explicit
+def user_cache_dir() -> str:
+    """``$XDG_CACHE_HOME/cnlint``, else ``~/.cache/cnlint``: the user's, outside
+    every repository (the secret, and caches keyed by content only)."""
     base = os.environ.get("XDG_CACHE_HOME")
     if not base or not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "cnlint", "secret")
+    return os.path.join(base, "cnlint")
+
+
+def secret_path() -> str:
+    """``$CNLINT_CACHE_SECRET``, else ``user_cache_dir()/secret``."""
+    return os.environ.get(SECRET_ENV) or os.path.join(user_cache_dir(), "secret")
 
 
 _secrets: dict[str, bytes | None] = {}
