@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .code_kinds import DEFAULT, CodeKinds
+from .golang import GoSemantics
 from .model import Finding, Fix, Location, Severity, Span
 from .project import Project, project_for
 from .source import SourceFile
@@ -31,6 +32,12 @@ class FileContext:
     @property
     def project(self) -> Project:
         return project_for(os.path.dirname(os.path.abspath(self.path)))
+
+    @cached_property
+    def go(self) -> GoSemantics:
+        """The Go semantic layer of this file (imports, call targets, scopes,
+        constants), built on first use and shared by every Go rule."""
+        return GoSemantics(self.tree, self.project.go_mod)
 
     @cached_property
     def is_test_code(self) -> bool:

@@ -25,9 +25,9 @@ def test_writing_rules_walkthrough(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "acme")
     r = cnlint("test-rules", "lint_fixtures")
     assert r.exit_code == 0, r.output
-    assert "3 passed, 0 failed" in r.stdout
+    assert "4 passed, 0 failed" in r.stdout
     r = cnlint("check", "--format", "json", "lint_fixtures")
     assert r.exit_code == 1
-    assert r.stdout.count('"rule_id": "ACME') == 3
+    assert r.stdout.count('"rule_id": "ACME') == 4
     r = cnlint("explain", "ACME003")
     assert "yaml.load without a safe loader" in r.stdout

@@ -271,58 +271,6 @@ def test_every_rule_has_positive_and_trap_fixtures():
         assert any("want:" not in t for t in texts)
 
 
-# ---- durations ----
-def test_go_durations():
-    from cnlint.rules.k8s._go_imports_a import format_duration, parse_duration
-
-    assert parse_duration("1m") == 60 * 10**9
-    assert parse_duration("1h30m") == 5400 * 10**9
-    assert parse_duration("500ms") == 5 * 10**8
-    assert parse_duration("0") == 0
-    with pytest.raises(ValueError):
-        parse_duration("1 minute")
-    assert format_duration(60) == "60ns"
-    assert format_duration(30 * 10**9) == "30s"
-    assert format_duration(90 * 10**9) == "1m30s"
-    assert format_duration(3600 * 10**9) == "1h0m0s"
-
-
-@pytest.mark.parametrize("expr,ns,unit", [
-    ("30 * time.Second", 30 * 10**9, True),
-    ("time.Minute", 60 * 10**9, True),
-    ("10*time.Minute", 600 * 10**9, True),
-    ("time.Duration(30) * time.Second", 30 * 10**9, True),
-    ("time.Duration(30)", 30, False),
-    ("(2 * time.Hour) / 4", 1800 * 10**9, True),
-    ("60", 60, False),
-    ("resync", 45 * 10**9, True),
-    ("flagged", None, None),
-])
-def test_duration_evaluation(expr, ns, unit):
-    import tree_sitter as ts
-
-    from cnlint.backends.treesitter import parser
-    from cnlint.rules.k8s._go_imports_a import GoFile, eval_duration
-
-    src = ("package p\n\nimport \"time\"\n\nconst resync = 45 * time.Second\n\nvar flagged time.Duration\n\n"
-           f"var x = {expr}\n").encode()
-    tree = parser("go").parse(src)
-    value = next(n for n in _walk(tree.root_node) if n.type == "var_spec"
-                 and n.child_by_field_name("name").text == b"x").child_by_field_name("value").named_children[0]
-    d = eval_duration(GoFile(tree.root_node), value)
-    assert isinstance(value, ts.Node)
-    if ns is None:
-        assert d is None
-    else:
-        assert (d.ns, d.has_unit) == (ns, unit)
-
-
-def _walk(node):
-    yield node
-    for c in node.children:
-        yield from _walk(c)
-
-
 def test_fixture_copies_are_stable_under_unsafe_fixes(tmp):
     """Every unsafe fix in the fixtures applies and leaves parseable code."""
     base = builtin_fixtures_dir()

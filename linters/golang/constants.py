@@ -94,7 +94,7 @@ def duration(go: "GoSemantics", node, allowed=None, depth: int = 0) -> Optional[
         fn = node.child_by_field_name("function")
         args = call_args(node)
         converts = fn is not None and fn.type == "identifier" and text(fn) in _NUMERIC_CONVERSIONS
-        if len(args) == 1 and (converts or go.call_target(node) in _PASS_THROUGH):
+        if len(args) == 1 and (converts or go.package_function(node) in _PASS_THROUGH):
             return duration(go, args[0], allowed, depth + 1)
         return None
     if t == "composite_literal":

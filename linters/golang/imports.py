@@ -30,6 +30,8 @@ import re
 from functools import lru_cache
 from typing import Iterable, Optional
 
+import tree_sitter
+
 from ..project import GoModule, on_clear
 from .syntax import import_specs, string_value, text
 
@@ -55,14 +57,14 @@ def last_element_name(path: str) -> str:
 
 @lru_cache(maxsize=None)
 def package_clause(directory: str) -> Optional[str]:
-    """The package name the non-test ``.go`` files of ``directory`` declare
-    (the most common one; ``documentation`` and ``main`` never win over
-    another), None when the directory has no Go source."""
+    """The package name the non-test ``.go`` files of ``directory`` declare,
+    None when it has none. A ``main`` or ``documentation`` package (a stray
+    generator, a doc file) gives way to any other name found there."""
     try:
         names = sorted(n for n in os.listdir(directory) if n.endswith(".go") and not n.endswith("_test.go"))
     except OSError:
         return None
-    counts: dict[str, int] = {}
+    fallback = None
     for name in names:
         try:
             with open(os.path.join(directory, name), "rb") as f:
@@ -70,12 +72,13 @@ def package_clause(directory: str) -> Optional[str]:
         except OSError:
             continue
         m = _PACKAGE_RE.search(_BLOCK_COMMENT_RE.sub(b"", head))
-        if m:
-            pkg = m.group(1).decode()
-            counts[pkg] = counts.get(pkg, 0) + 1
-    if not counts:
-        return None
-    return max(counts, key=lambda p: (p not in ("main", "documentation"), counts[p]))
+        if m is None:
+            continue
+        pkg = m.group(1).decode()
+        if pkg not in ("main", "documentation"):
+            return pkg
+        fallback = fallback or pkg
+    return fallback
 
 
 def module_cache() -> str:
@@ -201,17 +204,20 @@ class ImportTable:
         return (pkg.end_byte if pkg is not None else 0), "\n\nimport ", ""
 
 
+_QUALIFIERS = """
+(selector_expression operand: (identifier) @name)
+(qualified_type package: (package_identifier) @name)
+"""
+
+
+@lru_cache(maxsize=None)
+def _qualifiers_query():
+    from ..backends.treesitter import language  # the backend imports the file context, which imports us
+
+    return tree_sitter.Query(language("go"), _QUALIFIERS)
+
+
 def _qualifiers(root) -> set[str]:
     """Names used as package qualifiers (``x`` of ``x.Sel`` and of ``x.T`` types)."""
-    out: set[str] = set()
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if n.type == "selector_expression":
-            operand = n.child_by_field_name("operand")
-            if operand is not None and operand.type == "identifier":
-                out.add(text(operand))
-        elif n.type == "qualified_type":
-            out.add(text(n.child_by_field_name("package")))
-        stack.extend(n.named_children)
-    return out
+    captures = tree_sitter.QueryCursor(_qualifiers_query()).captures(root)
+    return {text(n) for n in captures.get("name", ())}

@@ -55,17 +55,23 @@ class GoSemantics:
         path = self.imports.path_of(text(pkg))
         return (path, text(name)) if path is not None else None
 
-    def call_target(self, call) -> Optional[GoType]:
-        """What a call calls: ``(import path, Func)`` for ``pkg.Func(...)``
-        (type arguments allowed), ``(import path, "Type.Method")`` for a method
-        on a receiver whose type this file shows (``c := &http.Client{}``;
-        ``c.Do(req)``), ``("", "Type.Method")`` for a type declared here."""
+    def package_function(self, call) -> Optional[GoType]:
+        """``(import path, Func)`` of a call ``pkg.Func(...)`` (type arguments
+        allowed), else None. Cheaper than ``call_target``: no receiver typing."""
         if call is None or call.type != "call_expression":
             return None
         fn = call.child_by_field_name("function")
-        if fn is not None and fn.type == "generic_type":  # ptr.To[time.Duration](x)
+        if fn is not None and fn.type == "generic_type":  # ptr.To[T](x) in some grammar versions
             fn = fn.child_by_field_name("type")
-        found = self.qualified(fn)
+        return self.qualified(fn)
+
+    def call_target(self, call) -> Optional[GoType]:
+        """What a call calls: ``(import path, Func)`` for ``pkg.Func(...)``,
+        ``(import path, "Type.Method")`` for a method on a receiver whose type
+        this file shows (``c := &http.Client{}``; ``c.Do(req)``), ``("",
+        "Type.Method")`` for a type declared in this package; else None."""
+        found = self.package_function(call)
+        fn = call.child_by_field_name("function") if call is not None else None
         if found is not None or fn is None or fn.type != "selector_expression":
             return found
         typ = self.type_of(fn.child_by_field_name("operand"))
@@ -73,8 +79,8 @@ class GoSemantics:
 
     def package_call(self, call, *paths: str) -> str:
         """``Func`` when ``call`` is ``pkg.Func(...)`` with ``pkg`` one of ``paths``, else ""."""
-        target = self.call_target(call)
-        return target[1] if target is not None and target[0] in paths and "." not in target[1] else ""
+        target = self.package_function(call)
+        return target[1] if target is not None and target[0] in paths else ""
 
     # ---- types ----
     def type_ref(self, type_node) -> Optional[GoType]:

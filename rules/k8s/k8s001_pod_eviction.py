@@ -7,9 +7,12 @@ The checks live next to this module: ``k8s001_pod_eviction_go.py``
 
 from __future__ import annotations
 
+import re
+from typing import Optional
+
 from cnlint import Rule
 
-from ._go_imports_a import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
+from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
 
 #: What a finding's message says after naming the call.
 IMPACT = "bypassing PodDisruptionBudgets, so every replica of a workload can go down at once"
@@ -166,3 +169,62 @@ skip-test-files = false
 
     def skip_file(self) -> bool:
         return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+
+
+# ---- what a function's name says it does to pods (Go and Python) ----
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def words(identifier: str) -> list[str]:
+    """``scaleDownNodes`` -> ["scale", "down", "nodes"]; ``drain_node`` -> ["drain", "node"]."""
+    return [w.lower() for w in _WORD.findall(identifier)]
+
+
+_DRAIN_PREFIXES = ("drain", "evict", "rebalanc", "restart", "cordon", "scaledown")
+_MOVE = {"move", "moves", "moved", "moving"}
+
+
+def drain_like(name: str) -> Optional[str]:
+    """The word of a function name that says it drains/evicts/moves pods, or None."""
+    ws = words(name)
+    for i, w in enumerate(ws):
+        if w.startswith(_DRAIN_PREFIXES) or w in _MOVE:
+            return w
+        if w == "scale" and i + 1 < len(ws) and ws[i + 1] == "down":
+            return "scale down"
+    return None
+
+
+_NODE_VERBS = {"delete", "remove", "clear", "clean", "cleanup", "empty", "purge", "kill", "migrate",
+               "vacate", "free", "decommission", "retire", "replace", "recycle", "terminate", "wipe"}
+
+
+def empties_node(name: str) -> bool:
+    """A function name about removing the pods of a node: ``DeletePodsInNode``, ``clear_node``."""
+    ws = set(words(name))
+    return bool(ws & {"node", "nodes"}) and bool(ws & _NODE_VERBS)
+
+
+def drain_verb(word: str) -> str:
+    """How a message says what a function named after ``word`` does to pods."""
+    for prefix, verb in (("drain", "drains"), ("evict", "evicts"), ("rebalanc", "rebalances"),
+                         ("restart", "restarts"), ("cordon", "cordons and drains"), ("scale", "scales down"),
+                         ("move", "moves")):
+        if word.startswith(prefix):
+            return verb
+    return "moves"
+
+
+def selects_finished(cond: str, finished: "re.Pattern", lang: str = "go") -> bool:
+    """Whether a condition only lets finished pods through: every ``||``
+    alternative has a clause that tests for a finished state positively
+    (``== PodFailed``, ``isTerminal(p)``; not ``!=``, ``!isTerminal``, ``not in``)."""
+    or_op, and_op = ("||", "&&") if lang == "go" else (" or ", " and ")
+
+    def clause(c: str) -> bool:
+        c = c.strip().lstrip("(").strip()
+        if not finished.search(c) or "!=" in c:
+            return False
+        return not (c.startswith("!") if lang == "go" else re.search(r"\bnot\b", c))
+
+    return all(any(clause(c) for c in part.split(and_op)) for part in cond.split(or_op))

@@ -14,13 +14,16 @@ from __future__ import annotations
 import re
 
 from cnlint import TreeSitterRule
-
-from ._go_imports_a import (
-    CONTROLLER_RUNTIME, CORE_V1, FUNCS, META_V1, POLICY_V1, PerFileGo, args_of, contains, drain_like,
-    drain_verb, empties_node, enclosing, ensure_import, function_name, resolve, selects_finished,
-    selector_parts, strip_pointer, text, unwrap, walk, words,
+from cnlint.golang import (
+    FUNCS, call_args, contains, enclosing, enclosing_function_name, selector_parts, strip_pointer, text,
+    unwrap, walk,
 )
-from .k8s001_pod_eviction import ADVICE_CTRL, ADVICE_GO, IMPACT, PodDeleteInsteadOfEviction
+
+from .import_paths import CORE_V1, CTRL, META_V1, POLICY_V1
+from .k8s001_pod_eviction import (
+    ADVICE_CTRL, ADVICE_GO, IMPACT, PodDeleteInsteadOfEviction, drain_like, drain_verb, empties_node,
+    selects_finished, words,
+)
 
 #: A condition that selects finished pods (``==`` checks; negations are handled apart).
 FINISHED = re.compile(r"PodFailed|PodSucceeded|\"Failed\"|\"Succeeded\"|\"Evicted\"|"
@@ -29,7 +32,7 @@ FINISHED_SELECTOR = re.compile(r"status\.phase\"?\s*[:=,]+\s*[^,)}\n]*?(Failed|S
 EVICTION_CALLS = {"Evict", "EvictV1", "EvictV1beta1", "EvictPod", "evictPod", "EvictPods", "evictPods"}
 
 
-class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSitterRule):
+class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
     languages = ("go",)
     requires = ("Delete",)
 
@@ -40,9 +43,9 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
         pods_call = self._pods_client(operand, call)
         pod_arg = None
         if pods_call is None:
-            if method != "Delete" or not self.go.imports_prefix(CONTROLLER_RUNTIME):
+            if method != "Delete" or not self.ctx.go.imports.imports_prefix(CTRL):
                 return
-            args = args_of(call)
+            args = call_args(call)
             if len(args) < 2 or not self._is_pod(args[1]):
                 return
             pod_arg = args[1]
@@ -67,14 +70,14 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
     # ---- what is deleted ----
     def _pods_client(self, operand, at):
         """The ``X.Pods(ns)`` call the receiver is (directly or through a local variable)."""
-        operand = unwrap(operand)
+        operand = unwrap(operand, deref=True)
         if operand is None:
             return None
         if operand.type == "call_expression":
             _, name = selector_parts(operand)
             return operand if name == "Pods" else None
         if operand.type == "identifier":
-            decl = resolve(at, text(operand))
+            decl = self.ctx.go.resolve(at, text(operand))
             if decl is not None and decl[0] == "value" and decl[1].type == "call_expression":
                 _, name = selector_parts(decl[1])
                 return decl[1] if name == "Pods" else None
@@ -82,7 +85,7 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
 
     def _is_pod(self, expr, depth: int = 0) -> bool:
         """Whether a controller-runtime Delete argument is a ``corev1.Pod``."""
-        node = unwrap(expr)
+        node = unwrap(expr, deref=True)
         if node is None or depth > 3:
             return False
         if node.type == "composite_literal":
@@ -90,7 +93,7 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
         if node.type == "index_expression":  # &podList.Items[i]
             return self._is_pod_slice(node.child_by_field_name("operand"), node, depth + 1)
         if node.type == "identifier":
-            decl = resolve(expr, text(node))
+            decl = self.ctx.go.resolve(expr, text(node))
             if decl is None:
                 return False
             kind, value = decl[0], decl[1]
@@ -104,28 +107,28 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
 
     def _is_pod_slice(self, node, at, depth: int) -> bool:
         """``podList.Items`` (a PodList), or a ``[]corev1.Pod``/``[]*corev1.Pod``."""
-        node = unwrap(node)
+        node = unwrap(node, deref=True)
         if node is None or depth > 4:
             return False
         if node.type == "selector_expression" and text(node.child_by_field_name("field")) == "Items":
-            holder = unwrap(node.child_by_field_name("operand"))
+            holder = unwrap(node.child_by_field_name("operand"), deref=True)
             if holder is not None and holder.type == "identifier":
-                decl = resolve(at, text(holder))
+                decl = self.ctx.go.resolve(at, text(holder))
                 if decl is None:
                     return False
                 if decl[0] in ("type", "param"):
                     return self._is_type(decl[1], "PodList")
                 if decl[0] == "value":
-                    v = unwrap(decl[1])
+                    v = unwrap(decl[1], deref=True)
                     if v is not None and v.type == "composite_literal":
                         return self._is_type(v.child_by_field_name("type"), "PodList")
                     if v is not None and v.type == "call_expression":
                         fn = v.child_by_field_name("function")
                         return fn is not None and fn.type == "identifier" and text(fn) == "new" and \
-                            any(self._is_type(a, "PodList") for a in args_of(v))
+                            any(self._is_type(a, "PodList") for a in call_args(v))
             return False
         if node.type == "identifier":
-            decl = resolve(at, text(node))
+            decl = self.ctx.go.resolve(at, text(node))
             if decl is not None and decl[0] in ("type", "param") and decl[1] is not None:
                 typ = decl[1]
                 if typ.type == "slice_type":
@@ -134,12 +137,12 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
 
     def _is_type(self, typ, name: str) -> bool:
         typ = strip_pointer(typ)
-        return typ is not None and self.go.qualified(typ) == (CORE_V1, name)
+        return typ is not None and self.ctx.go.qualified(typ) == (CORE_V1, name)
 
     # ---- where it is deleted ----
     def _context(self, call, fn, method: str):
         """(why, related) when the delete happens in a drain-like place, else None."""
-        name = function_name(call)
+        name = enclosing_function_name(call)
         word = drain_like(name) if name else None
         if word is not None:
             return f"in `{name}` (which {drain_verb(word)} pods)", ()
@@ -208,7 +211,7 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
     @staticmethod
     def _skips_unfinished(block, call) -> bool:
         """``if pod.Status.Phase != v1.PodFailed { continue }`` before the delete."""
-        for stmt in walk(block, enter_funcs=False):
+        for stmt in walk(block, into_funcs=False):
             if stmt.start_byte >= call.start_byte:
                 break
             if stmt.type != "if_statement":
@@ -217,7 +220,7 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
             cons = stmt.child_by_field_name("consequence")
             if cons is None or not FINISHED.search(cond) or _positive(cond):
                 continue
-            if any(n.type == "continue_statement" for n in walk(cons, enter_funcs=False)):
+            if any(n.type == "continue_statement" for n in walk(cons, into_funcs=False)):
                 return True
         return False
 
@@ -237,9 +240,8 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
 
     # ---- fixes ----
     def _eviction_literal(self, name: str, namespace: str, options):
-        go = self.go
-        policy, e1 = ensure_import(self, go, POLICY_V1, "policyv1")
-        meta, e2 = ensure_import(self, go, META_V1, "metav1")
+        policy, e1 = self.ctx.go.ensure_import(self, POLICY_V1, "policyv1")
+        meta, e2 = self.ctx.go.ensure_import(self, META_V1, "metav1")
         fields = f"ObjectMeta: {meta}.ObjectMeta{{Name: {name}, Namespace: {namespace}}}"
         opts = _delete_options(options, meta)
         if opts:
@@ -247,18 +249,18 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
         return f"&{policy}.Eviction{{{fields}}}", [e for e in (e1, e2) if e is not None]
 
     def _fix_typed(self, call, pods_call):
-        args = args_of(call)
-        pods_args = args_of(pods_call)
+        args = call_args(call)
+        pods_args = call_args(pods_call)
         if len(args) < 2:
             return None
         ctx, name = text(args[0]), text(args[1])
         namespace = text(pods_args[0]) if pods_args else '""'
         literal, imports = self._eviction_literal(name, namespace, args[2] if len(args) > 2 else None)
         client, method = selector_parts(pods_call)
-        client = unwrap(client)
+        client = unwrap(client, deref=True)
         operand = call.child_by_field_name("function").child_by_field_name("operand")
         if client is not None and client.type == "call_expression" and selector_parts(client)[1] == "CoreV1" \
-                and unwrap(operand).id == pods_call.id:
+                and unwrap(operand, deref=True).id == pods_call.id:
             cs = text(selector_parts(client)[0])
             code = f"{cs}.PolicyV1().Evictions({namespace}).Evict({ctx}, {literal})"
             desc = f"Evict the pod with `{cs}.PolicyV1().Evictions({_short(namespace, 20)}).Evict` (retry on 429)"
@@ -268,8 +270,8 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, PerFileGo, TreeSi
         return self.fix(desc, self.edit(call, code), *imports, applicability="suggestion")
 
     def _fix_ctrl(self, call, client, pod_arg):
-        args = args_of(call)
-        pod = unwrap(pod_arg)
+        args = call_args(call)
+        pod = unwrap(pod_arg, deref=True)
         pod_txt = text(pod)
         if pod.type not in ("identifier", "selector_expression", "index_expression"):
             return None
@@ -299,7 +301,7 @@ def _delete_options(options, meta: str) -> str:
     if options is None:
         return ""
     code = text(options)
-    inner = unwrap(options)
+    inner = unwrap(options, deref=True)
     if inner is not None and inner.type == "composite_literal":
         body = inner.child_by_field_name("body")
         if body is not None and body.named_child_count == 0:

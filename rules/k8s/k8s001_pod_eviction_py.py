@@ -1,8 +1,9 @@
 """K8S001 for Python: ``delete_namespaced_pod`` where the pod should be evicted.
 
-The ``kubernetes`` client (and ``kubernetes_asyncio``, with the same method
-names) deletes a pod with ``CoreV1Api.delete_namespaced_pod`` and evicts it
-with ``CoreV1Api.create_namespaced_pod_eviction``. A delete is reported in a
+Every Kubernetes Python client (``cnlint.python.K8S_CLIENT_PACKAGES``:
+``kubernetes``, ``kubernetes.aio``, ``kubernetes_asyncio``, with the same
+method names) deletes a pod with ``CoreV1Api.delete_namespaced_pod`` and
+evicts it with ``CoreV1Api.create_namespaced_pod_eviction``. A delete is reported in a
 function whose name says it drains/evicts/moves pods, or in a loop (``for`` or
 comprehension, not over a watch stream) of a function that selects pods by
 node (``spec.nodeName``) or cordons the node; finished-pod clean-up stays quiet.
@@ -17,10 +18,11 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule
-from cnlint.backends.python_names import dotted_name
+from cnlint.python import argument, dotted_name, k8s_client_member, keyword_arg
 
-from ._go_imports_a import drain_like, drain_verb, empties_node, selects_finished, words
-from .k8s001_pod_eviction import ADVICE_PY, IMPACT, PodDeleteInsteadOfEviction
+from .k8s001_pod_eviction import (
+    ADVICE_PY, IMPACT, PodDeleteInsteadOfEviction, drain_like, drain_verb, empties_node, selects_finished, words,
+)
 
 DELETE = "delete_namespaced_pod"
 DELETE_COLLECTION = "delete_collection_namespaced_pod"
@@ -139,17 +141,16 @@ class PodDeleteInsteadOfEvictionPython(PodDeleteInsteadOfEviction, PythonRule):
 
     # ---- the fix ----
     def _eviction_call(self, call: cst.Call, func: cst.Attribute) -> Optional[cst.CSTNode]:
-        name = _arg(call, 0, "name")
-        namespace = _arg(call, 1, "namespace")
+        name, namespace = argument(call, "name", 0), argument(call, "namespace", 1)
         if name is None or namespace is None:
             return None
         code = self._code
         c = self._client
-        n, ns = code(name), code(namespace)
+        n, ns = code(name.value), code(namespace.value)
         eviction_args = [f"metadata={c}.V1ObjectMeta(name={n}, namespace={ns})"]
-        body = _arg(call, None, "body")
+        body = keyword_arg(call, "body")
         if body is not None:
-            eviction_args.append(f"delete_options={code(body)}")
+            eviction_args.append(f"delete_options={code(body.value)}")
         else:
             opts = [f"{a.keyword.value}={code(a.value)}" for a in call.args
                     if a.keyword is not None and a.keyword.value in DELETE_OPTION_KWARGS]
@@ -174,18 +175,18 @@ def _client_module_name(module: cst.Module) -> str:
         for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.ImportFrom) and small.module is not None and \
                     not isinstance(small.names, cst.ImportStar):
-                mod = _dotted(small.module)
-                if mod in ("kubernetes", "kubernetes_asyncio"):
+                if k8s_client_member(_dotted(small.module)) == "":  # from kubernetes import client
                     for alias in small.names:
                         if _dotted(alias.name) == "client":
                             return alias.asname.name.value if alias.asname is not None else "client"
             if isinstance(small, cst.Import):
                 for alias in small.names:
                     full = _dotted(alias.name)
-                    if full in ("kubernetes", "kubernetes_asyncio"):
+                    member = k8s_client_member(full)
+                    if member == "":  # import kubernetes
                         base = alias.asname.name.value if alias.asname is not None else full
                         return base + ".client"
-                    if full in ("kubernetes.client", "kubernetes_asyncio.client"):
+                    if member == "client":  # import kubernetes.client
                         return alias.asname.name.value if alias.asname is not None else full
     return "client"
 
@@ -193,16 +194,6 @@ def _client_module_name(module: cst.Module) -> str:
 def _dotted(node) -> str:
     """``a.b.c`` of an import's module or alias name ("" for anything else)."""
     return dotted_name(node) or ""
-
-
-def _arg(call: cst.Call, index: Optional[int], keyword: str) -> Optional[cst.BaseExpression]:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == keyword:
-            return a.value
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    if index is not None and index < len(positional):
-        return positional[index].value
-    return None
 
 
 def _comprehensions(node):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.golang import call_args, keyed_elements, selector_parts, strip_pointer, text, unwrap, walk
 
-from ._go_imports_a import (
-    CACHE, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of,
-    keyed_elements, selector_parts, strip_pointer, text, unwrap, walk,
-)
+from .import_paths import CACHE, META_V1
+from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
 
 #: ListWatch fields holding a function that receives the reflector's ListOptions
 LW_FUNCS = ("ListFunc", "WatchFunc", "ListWithContextFunc", "WatchFuncWithContext")
@@ -117,15 +116,15 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
-class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRule):
+class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, TreeSitterRule):
     languages = ("go",)
     requires = LW_FUNCS
 
     def visit_composite_literal(self, node) -> None:
         typ = strip_pointer(node.child_by_field_name("type"))
-        if typ is None or self.go.qualified(typ) != (CACHE, "ListWatch") or self.skip_file():
+        if typ is None or self.ctx.go.qualified(typ) != (CACHE, "ListWatch") or self.skip_file():
             return
-        for key, value, _ in keyed_elements(node.child_by_field_name("body")):
+        for key, (_, value) in keyed_elements(node.child_by_field_name("body")).items():
             if key in LW_FUNCS and value is not None and value.type == "func_literal":
                 self._check(key, value)
 
@@ -137,7 +136,7 @@ class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRu
         if target.type != "selector_expression" or value.type != "func_literal":
             return
         field = text(target.child_by_field_name("field"))
-        if field in LW_FUNCS and CACHE in self.go.imports.values() and not self.skip_file():
+        if field in LW_FUNCS and CACHE in self.ctx.go.imports.names.values() and not self.skip_file():
             self._check(field, value)
 
     def _check(self, key: str, fn) -> None:
@@ -175,7 +174,7 @@ class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRu
             if p.type == "parameter_declaration":
                 typ = p.child_by_field_name("type")
                 if typ is not None and typ.type == "qualified_type" and \
-                        self.go.qualified(typ) == (META_V1, "ListOptions"):
+                        self.ctx.go.qualified(typ) == (META_V1, "ListOptions"):
                     return p
         return None
 
@@ -186,13 +185,13 @@ class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRu
         return None
 
     def _fix(self, param, name: str, api_call):
-        literals = [a for a in args_of(api_call)
-                    if (u := unwrap(a)) is not None and u.type == "composite_literal"
-                    and self.go.qualified(u.child_by_field_name("type")) == (META_V1, "ListOptions")]
+        literals = [a for a in call_args(api_call)
+                    if (u := unwrap(a, deref=True)) is not None and u.type == "composite_literal"
+                    and self.ctx.go.qualified(u.child_by_field_name("type")) == (META_V1, "ListOptions")]
         if len(literals) != 1:
             return None
         arg = literals[0]
-        lit = unwrap(arg)
+        lit = unwrap(arg, deref=True)
         new_name = name
         if not name or name == "_":  # name it, without shadowing a variable the body uses
             body = param.parent.parent.child_by_field_name("body")
@@ -208,7 +207,7 @@ class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRu
             edits.append(self.edit(param.children_by_field_name("name")[0], new_name))
         ref = "&" + new_name if arg.type == "unary_expression" else new_name
         edits.append(self.edit(arg, ref))
-        fields = list(keyed_elements(lit.child_by_field_name("body")))
+        fields = keyed_elements(lit.child_by_field_name("body"))
         if fields:
             stmt = api_call
             while stmt.parent is not None and stmt.parent.type not in ("statement_list", "block"):
@@ -217,6 +216,6 @@ class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, PerFileGo, TreeSitterRu
             indent = self.ctx.source.data[line_start:stmt.start_byte].decode()
             if indent.strip():
                 return None
-            assigns = "".join(f"{new_name}.{k} = {text(v)}\n{indent}" for k, v, _ in fields)
+            assigns = "".join(f"{new_name}.{k} = {text(v)}\n{indent}" for k, (_, v) in fields.items())
             edits.append(self.insert(stmt.start_byte, assigns))
         return self.fix(f"Pass the reflector's `{new_name}` to the API call", *edits, applicability="unsafe")

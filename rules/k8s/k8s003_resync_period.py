@@ -6,12 +6,12 @@ import re
 from typing import Optional
 
 from cnlint import Option, Rule, TreeSitterRule
-
-from ._go_imports_a import (
-    CACHE, CONTROLLER_RUNTIME, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, TIME, PerFileGo, args_of,
-    ensure_import, eval_duration, format_duration, keyed, parse_duration, selector_parts,
-    strip_pointer, text, unwrap,
+from cnlint.golang import (
+    call_args, format_duration, keyed, parse_duration, selector_parts, strip_pointer, text, unwrap,
 )
+
+from .import_paths import CACHE, CTRL, TIME
+from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
 
 MIN_PERIOD = "min-period"
 
@@ -28,7 +28,7 @@ SINGLE_INFORMERS = {"NewFilteredDynamicInformer": 3, "NewFilteredMetadataInforme
 #: generated per-type informers: NewPodInformer(client, ns, resync, indexers), NewNodeInformer(client, resync, ...)
 GENERATED_INFORMER = re.compile(r"^New(Filtered)?[A-Z]\w*Informer$")
 #: fields holding a resync period: client-go's options structs, controller-runtime's SyncPeriod
-RESYNC_FIELDS = {"ResyncPeriod": CACHE, "SyncPeriod": CONTROLLER_RUNTIME}
+RESYNC_FIELDS = {"ResyncPeriod": CACHE, "SyncPeriod": CTRL}
 #: helpers that make a *time.Duration: ptr.To(d), pointer.Duration(d)
 POINTER_HELPERS = {"To", "Duration", "DurationPtr", "Ptr"}
 
@@ -133,7 +133,7 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
-class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
+class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
     languages = ("go",)
     requires = ("Informer", "SyncPeriod", "ResyncPeriod")
 
@@ -153,12 +153,12 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
         operand, name = selector_parts(call)
         if not name:
             return
-        args = args_of(call)
+        args = call_args(call)
         index = None
         if name == "AddEventHandlerWithResyncPeriod":
             index = 1
-        elif operand is not None and operand.type == "identifier" and text(operand) in self.go.imports:
-            path = self.go.imports[text(operand)]
+        elif operand is not None and operand.type == "identifier" and text(operand) in self.ctx.go.imports.names:
+            path = self.ctx.go.imports.names[text(operand)]
             if name in FACTORIES:
                 index = 1
             elif path == CACHE:
@@ -175,8 +175,8 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
     def _generated_index(self, args) -> Optional[int]:
         """NewPodInformer(client, namespace, resync, ...) vs NewNodeInformer(client, resync, ...)."""
         if len(args) > 1:
-            d = eval_duration(self.go, args[1])
-            if d is not None or unwrap(args[1]).type == "int_literal":
+            d = self.ctx.go.duration(args[1])
+            if d is not None or unwrap(args[1], deref=True).type == "int_literal":
                 return 1
         return 2 if len(args) > 2 else None
 
@@ -190,12 +190,12 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
         if key not in RESYNC_FIELDS:
             return
         typ = strip_pointer(lit.child_by_field_name("type"))
-        q = self.go.qualified(typ) if typ is not None else None
+        q = self.ctx.go.qualified(typ) if typ is not None else None
         if q is None:
             return
         if key == "ResyncPeriod" and q[0] != CACHE:
             return
-        if key == "SyncPeriod" and not q[0].startswith(CONTROLLER_RUNTIME):
+        if key == "SyncPeriod" and not q[0].startswith(CTRL):
             return
         if self.skip_file():
             return
@@ -217,7 +217,7 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
             return None
         if value.type == "call_expression":
             _, name = selector_parts(value)
-            args = args_of(value)
+            args = call_args(value)
             if name in POINTER_HELPERS and len(args) == 1:
                 return args[0]
             return None
@@ -225,7 +225,7 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
 
     # ---- the check ----
     def _check(self, arg, what: str, fixable: bool) -> None:
-        d = eval_duration(self.go, arg)
+        d = self.ctx.go.duration(arg)
         if d is None or d.ns <= 0:
             return
         if not d.has_unit:
@@ -245,19 +245,19 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, PerFileGo, TreeSitterRule):
             self.report(arg, msg, severity="note")  # a policy, not a bug: milder than a missing unit
 
     def _fix(self, arg):
-        node = unwrap(arg) if arg.type == "parenthesized_expression" else arg
+        node = unwrap(arg, deref=True) if arg.type == "parenthesized_expression" else arg
         if node.type == "literal_element":
             node = node.named_children[0] if node.named_child_count else node
         if node.type == "int_literal":
             number = text(node)
             target = node
-        elif node.type == "call_expression" and self.go.qualified(node.child_by_field_name("function")) == \
-                (TIME, "Duration") and len(args_of(node)) == 1 and args_of(node)[0].type == "int_literal":
-            number = text(args_of(node)[0])
+        elif node.type == "call_expression" and self.ctx.go.qualified(node.child_by_field_name("function")) == \
+                (TIME, "Duration") and len(call_args(node)) == 1 and call_args(node)[0].type == "int_literal":
+            number = text(call_args(node)[0])
             target = node
         else:
             return None
-        pkg, imp = ensure_import(self, self.go, TIME, "time")
+        pkg, imp = self.ctx.go.ensure_import(self, TIME, "time")
         edits = [self.edit(target, f"{number} * {pkg}.Second")]
         if imp is not None:
             edits.append(imp)

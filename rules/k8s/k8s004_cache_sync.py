@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.golang import call_args, selector_parts, text, unwrap, walk
 
-from ._go_imports_a import (
-    CACHE, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, PerFileGo, args_of, in_source, resolve,
-    selector_parts, text, unwrap, walk,
-)
+from .import_paths import CACHE
+from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
 
 #: calls whose result says whether the caches synced
 WAITS = {"WaitForCacheSync", "WaitForNamedCacheSync", "WaitForNamedCacheSyncWithContext",
@@ -120,7 +119,7 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
-class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):
+class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
     languages = ("go",)
     requires = ("WaitForCacheSync", "WaitForNamedCacheSync", "HasSynced", "Lister", "GetStore", "GetIndexer")
 
@@ -133,12 +132,12 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):
         if not name:
             return
         if name in WAITS:
-            args = args_of(call)
+            args = call_args(call)
             stop = args[1] if name == "WaitForNamedCacheSync" and len(args) > 1 else (args[0] if args else None)
             if stop is not None and NEVER_STOPS.search(text(stop)):
                 return  # a wait that cannot be cancelled only returns once the caches synced
-            if operand is not None and operand.type == "identifier" and text(operand) in self.go.imports:
-                if self.go.imports[text(operand)] != CACHE:
+            if operand is not None and operand.type == "identifier" and text(operand) in self.ctx.go.imports.names:
+                if self.ctx.go.imports.names[text(operand)] != CACHE:
                     return  # another package's helper: its signature is unknown
                 what = "a `bool`"
             else:
@@ -167,11 +166,11 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):
 
     def _check_function(self, fn) -> None:
         body = fn.child_by_field_name("body")
-        if body is None or not in_source(self.ctx, body, b"Start", b"Run(") or \
-                not in_source(self.ctx, body, *READ_HINTS) or self.skip_file():
+        if body is None or not _in_source(self.ctx, body, b"Start", b"Run(") or \
+                not _in_source(self.ctx, body, *READ_HINTS) or self.skip_file():
             return
         start = None
-        for node in walk(body, enter_funcs=False):
+        for node in walk(body, into_funcs=False):
             if node.type != "call_expression":
                 continue
             operand, name = selector_parts(node)
@@ -192,13 +191,13 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):
 
     def _is_informer(self, operand, at) -> bool:
         """``factory.Start``, ``informer.Run``, ``f.Core().V1().Pods().Informer().Run``."""
-        operand = unwrap(operand)
+        operand = unwrap(operand, deref=True)
         if operand is None:
             return False
         if re.search(r"(?i)informer|factory", text(operand)):
             return True
         if operand.type == "identifier":
-            decl = resolve(at, text(operand))
+            decl = self.ctx.go.resolve(at, text(operand))
             if decl is not None and decl[0] in ("value", "multi") and decl[1].type == "call_expression":
                 return bool(re.search(r"Informer", text(decl[1].child_by_field_name("function"))))
             if decl is not None and decl[0] in ("param", "type") and decl[1] is not None:
@@ -207,7 +206,7 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):
 
     def _is_cache_handle(self, operand, at, depth: int = 0) -> bool:
         """Whether ``operand`` is a lister/store/indexer (or a namespaced lister of one)."""
-        node = unwrap(operand)
+        node = unwrap(operand, deref=True)
         if node is None or depth > 4:
             return False
         if node.type == "call_expression":
@@ -220,7 +219,7 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, PerFileGo, TreeSitterRule):
         if node.type == "identifier":
             if text(node).lower().endswith("lister"):
                 return True
-            decl = resolve(at, text(node))
+            decl = self.ctx.go.resolve(at, text(node))
             if decl is not None and decl[0] == "value":
                 return self._is_cache_handle(decl[1], at, depth + 1)
         return False
@@ -233,3 +232,7 @@ def _looks_like_factory(operand) -> bool:
 def _short(code: str, n: int = 60) -> str:
     code = " ".join(code.split())
     return code if len(code) <= n else code[: n - 1] + "…"
+
+def _in_source(ctx, node, *needles: bytes) -> bool:
+    """Whether any of ``needles`` occurs in the source text of ``node`` (no copy)."""
+    return any(ctx.source.data.find(n, node.start_byte, node.end_byte) >= 0 for n in needles)

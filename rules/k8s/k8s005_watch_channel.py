@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.golang import FUNCS, enclosing, selector_parts, text, unwrap, walk
 
-from ._go_imports_a import (
-    FUNCS, META_V1, SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION, WATCH, PerFileGo, enclosing,
-    resolve, selector_parts, text, unwrap, walk,
-)
+from .import_paths import META_V1, WATCH
+from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
 
 #: an event-handling body that deals with error events
 ERROR_HANDLING = re.compile(r'^["`]ERROR["`]$')
@@ -129,7 +128,7 @@ Test code is not reported by default: test files (`*_test.go`, files under
         return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
 
 
-class WatchChannelUncheckedGo(WatchChannelUnchecked, PerFileGo, TreeSitterRule):
+class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
     languages = ("go",)
     requires = ("ResultChan",)
 
@@ -176,13 +175,13 @@ class WatchChannelUncheckedGo(WatchChannelUnchecked, PerFileGo, TreeSitterRule):
     # ---- where the watch comes from ----
     def _raw_watch(self, operand, at):
         """The ``X.Watch(...)`` call ``operand`` was assigned from in this function (else None)."""
-        operand = unwrap(operand)
+        operand = unwrap(operand, deref=True)
         if operand is None or operand.type != "identifier":
             return None
-        decl = resolve(at, text(operand))
+        decl = self.ctx.go.resolve(at, text(operand))
         if decl is None or decl[0] not in ("value", "multi"):
             return None
-        value = unwrap(decl[1])
+        value = unwrap(decl[1], deref=True)
         if value is None or value.type != "call_expression":
             return None
         _, name = selector_parts(value)
@@ -234,7 +233,7 @@ class WatchChannelUncheckedGo(WatchChannelUnchecked, PerFileGo, TreeSitterRule):
         for n in walk(body):
             t = n.type
             if t in ("selector_expression", "qualified_type"):
-                if self.go.qualified(n) in ((WATCH, "Error"), (META_V1, "Status")):
+                if self.ctx.go.qualified(n) in ((WATCH, "Error"), (META_V1, "Status")):
                     return True
                 if t == "selector_expression" and text(n.child_by_field_name("field")) in ("Error", "FromObject") \
                         and text(n.child_by_field_name("operand")) in ("watch", "errors", "apierrors", "k8serrors"):

@@ -14,12 +14,13 @@ import re
 from typing import Optional
 
 from cnlint import Rule, TreeSitterRule
-
-from ._go_imports_b import (
-    CACHE, FUNCS, METAV1, call_args, call_target, enclosing_function, go_imports,
-    literal_value, method_name, params, receiver, root_identifier, skip_file, skip_test_files_option,
-    SKIP_TEST_FILES, text, unwrap, walk,
+from cnlint.golang import (
+    FUNCS, call_args, descendants, enclosing_function, literal_value, params, root_identifier, selector_parts,
+    text, unwrap,
 )
+
+from .import_paths import CACHE, META_V1
+from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
 
 META = "k8s.io/apimachinery/pkg/api/meta"
 UNSTRUCTURED = "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -37,7 +38,7 @@ MUTATING_HELPERS = {
     (META, "SetStatusCondition"): 0, (META, "RemoveStatusCondition"): 0,
     (CONTROLLERUTIL, "AddFinalizer"): 0, (CONTROLLERUTIL, "RemoveFinalizer"): 0,
     (CONTROLLERUTIL, "SetControllerReference"): 1, (CONTROLLERUTIL, "SetOwnerReference"): 1,
-    (METAV1, "SetMetaDataAnnotation"): 0, (METAV1, "SetMetaDataLabel"): 0,
+    (META_V1, "SetMetaDataAnnotation"): 0, (META_V1, "SetMetaDataLabel"): 0,
     **{(UNSTRUCTURED, f): 0 for f in ("SetNestedField", "SetNestedMap", "SetNestedSlice",
                                       "SetNestedStringMap", "SetNestedStringSlice", "RemoveNestedField")},
 }
@@ -229,7 +230,7 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
             return False
         t = lit.child_by_field_name("type")
         if t is not None and t.type == "qualified_type":
-            pkg = go_imports(self.ctx).get(text(t.child_by_field_name("package")))
+            pkg = self.ctx.go.imports.names.get(text(t.child_by_field_name("package")))
             return pkg == CACHE and text(t.child_by_field_name("name")) in HANDLER_TYPES
         return False
 
@@ -247,7 +248,7 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
         self._reset()
         if skip_file(self) or not any(
                 p.startswith(("k8s.io/", "sigs.k8s.io/")) or "/listers/" in p or "/informers/" in p
-                for p in go_imports(self.ctx).values()):
+                for p in self.ctx.go.imports.names.values()):
             self._functions = {}
             return  # not Kubernetes client code: a "lister" here is something else
         if self._handler_names:
@@ -262,8 +263,8 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
     # ---- classifying expressions ----
     def _source_kind(self, call, state) -> Optional[tuple[str, str]]:
         """(kind, description) when ``call`` returns cache objects."""
-        m = method_name(call)
-        recv = receiver(call)
+        m = selector_parts(call)[1]
+        recv = selector_parts(call)[0]
         if recv is None:
             return None
         rtext = text(recv)
@@ -284,7 +285,7 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
 
     def _unsafe_list_target(self, call) -> Optional[str]:
         """``list`` in ``c.List(ctx, &list, ..., client.UnsafeDisableDeepCopy)``."""
-        if method_name(call) != "List":
+        if selector_parts(call)[1] != "List":
             return None
         args = call_args(call)
         if len(args) < 3:
@@ -309,7 +310,7 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
             src = self._source_kind(expr, state)
             if src is not None:
                 return src[0], Origin(expr, src[1])
-            target = call_target(self.ctx, expr)
+            target = self.ctx.go.package_function(expr)
             args = call_args(expr)
             if target == (META, "Accessor") and len(args) == 1:
                 inner = self._kind_of(args[0], state)
@@ -359,7 +360,7 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
     def _analyze(self, fn) -> None:
         state: dict[str, tuple[str, Origin]] = {}
         self._enter_function(fn, state)
-        for node in walk(fn, into_funcs=True):
+        for node in descendants(fn):
             t = node.type
             if t == "func_literal":
                 self._enter_function(node, state)
@@ -486,14 +487,14 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
             # pod.SetLabels(...), obj.GetObjectKind().SetGroupVersionKind(...)
             if name in SETTERS and operand is not None:
                 base = operand
-                if base.type == "call_expression" and method_name(base) == "GetObjectKind":
-                    base = receiver(base)
+                if base.type == "call_expression" and selector_parts(base)[1] == "GetObjectKind":
+                    base = selector_parts(base)[0]
                 if base is not None and base.type == "identifier":
                     entry = state.get(text(base))
                     if entry is not None and entry[0] in (PTR, IFACE):
                         self._emit(call, text(base), entry[1], f"`{_short(text(call))}` modifies it in place")
                         return
-            target = call_target(self.ctx, call)
+            target = self.ctx.go.package_function(call)
             if target in MUTATING_HELPERS:
                 idx = MUTATING_HELPERS[target]
                 if idx < len(args):

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Optional
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.golang import descendants, enclosing_function, format_duration, keyed_elements, text
 
-from ._go_imports_b import (
-    CTRL, CTRL_MANAGER, LEADERELECTION, RESOURCELOCK, SKIP_TEST_FILES, call_target,
-    enclosing_function, eval_duration, fmt_duration, keyed_elements, pkg_member, skip_file,
-    skip_test_files_option, text, walk,
-)
+from .import_paths import CTRL, CTRL_MANAGER, LEADERELECTION, RESOURCELOCK
+from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
 
 COMPONENT_BASE = ("k8s.io/component-base/config", "k8s.io/component-base/config/v1alpha1")
 
@@ -163,12 +161,12 @@ class LeaderElectionMisconfiguredGo(LeaderElectionMisconfigured, TreeSitterRule)
             self._literal(captures["k8s007.lit"][0], captures["k8s007.body"][0])
         elif "k8s007.sel" in captures:
             sel = captures["k8s007.sel"][0]
-            member = pkg_member(self.ctx, sel)
+            member = self.ctx.go.qualified(sel)
             if member is not None and member[0] == RESOURCELOCK and member[1] in REMOVED_CONSTANTS:
                 self._removed_lock(sel, REMOVED_CONSTANTS[member[1]], text(sel))
         elif "k8s007.call" in captures:
             call = captures["k8s007.call"][0]
-            if call_target(self.ctx, call) in ((RESOURCELOCK, "New"), (RESOURCELOCK, "NewFromKubeconfig")):
+            if self.ctx.go.package_function(call) in ((RESOURCELOCK, "New"), (RESOURCELOCK, "NewFromKubeconfig")):
                 self._string_lock(captures["k8s007.str"][0])
 
     # ---- lock types ----
@@ -197,7 +195,7 @@ class LeaderElectionMisconfiguredGo(LeaderElectionMisconfigured, TreeSitterRule)
 
     # ---- struct literals ----
     def _literal(self, lit, body) -> None:
-        member = pkg_member(self.ctx, lit.child_by_field_name("type"))
+        member = self.ctx.go.qualified(lit.child_by_field_name("type"))
         if member is None:
             return
         path, name = member
@@ -227,18 +225,19 @@ class LeaderElectionMisconfiguredGo(LeaderElectionMisconfigured, TreeSitterRule)
         shown: dict[str, str] = {}
         for f in FIELDS:
             if f in kv:
-                values[f] = eval_duration(self.ctx, kv[f][1], allowed=lit)
-                shown[f] = fmt_duration(values[f]) if values[f] is not None else ""
+                d = self.ctx.go.duration(kv[f][1], allowed=lit)
+                values[f] = d.ns if d is not None else None
+                shown[f] = format_duration(values[f]) if values[f] is not None else ""
             elif f in defaults:
                 values[f] = defaults[f]
-                shown[f] = f"{fmt_duration(defaults[f])}, the default"
+                shown[f] = f"{format_duration(defaults[f])}, the default"
             else:
                 values[f] = None  # not set: the zero value, or set elsewhere
         elem = {f: kv[f][0] for f in FIELDS if f in kv}
         for f in FIELDS:
             v = values[f]
             if f in elem and v is not None and v <= 0:
-                self.report(elem[f], f"{f} is {fmt_duration(v)} in this {kind}: client-go's leader "
+                self.report(elem[f], f"{f} is {format_duration(v)} in this {kind}: client-go's leader "
                                      f"election requires it to be greater than zero and refuses to start")
                 return
         ld, rd, rp = values["LeaseDuration"], values["RenewDeadline"], values["RetryPeriod"]
@@ -255,7 +254,7 @@ class LeaderElectionMisconfiguredGo(LeaderElectionMisconfigured, TreeSitterRule)
             at = elem.get("RenewDeadline") or elem["RetryPeriod"]
             other = elem.get("RetryPeriod") if at is elem.get("RenewDeadline") else None
             self.report(at, f"RenewDeadline ({shown['RenewDeadline']}) must be greater than JitterFactor (1.2) × "
-                            f"RetryPeriod ({shown['RetryPeriod']}) = {fmt_duration(JITTER_FACTOR * rp)} in this "
+                            f"RetryPeriod ({shown['RetryPeriod']}) = {format_duration(JITTER_FACTOR * rp)} in this "
                             f"{kind}: client-go refuses to start the elector (\"renewDeadline must be greater "
                             "than retryPeriod*JitterFactor\"), the leader would get no retry before its deadline",
                         related=[(other, "RetryPeriod is set here")] if other is not None else [])
@@ -271,7 +270,7 @@ class LeaderElectionMisconfiguredGo(LeaderElectionMisconfigured, TreeSitterRule)
         names = [text(n) for n in (left.named_children if left is not None else stmt.children_by_field_name("name"))]
         fn = enclosing_function(lit)
         scope = fn if fn is not None else self.ctx.tree.root_node
-        for node in walk(scope, into_funcs=True):
+        for node in descendants(scope):
             if node.type != "assignment_statement" or node.start_byte < lit.end_byte:
                 continue
             lhs = node.child_by_field_name("left")

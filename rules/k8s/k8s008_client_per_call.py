@@ -8,12 +8,14 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
-
-from ._go_imports_b import (
-    CTRL, CTRL_CLIENT, SKIP_TEST_FILES, breaks_loop, call_args, call_target, enclosing_loops, go_imports,
-    handler_kind, is_bounded_loop, is_immediately_called, is_k8s_name, loop_level_nodes, loop_variables,
-    params, root_identifier, skip_file, skip_test_files_option, text, walk,
+from cnlint.golang import (
+    breaks_loop, call_args, descendants, enclosing_loops, is_bounded_loop, is_immediately_called,
+    loop_level_nodes, loop_variables, params, root_identifier, text,
 )
+from cnlint.python import is_k8s_name, is_none
+
+from .import_paths import CTRL, CTRL_CLIENT
+from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
 
 CLIENTSET = "k8s.io/client-go/kubernetes"
 #: (import path, function) -> what it builds
@@ -179,7 +181,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
 
     def on_match(self, captures):
         call = captures["k8s008.call"][0]
-        target = call_target(self.ctx, call)
+        target = self.ctx.go.package_function(call)
         what = GO_BUILDERS.get(target) if target is not None else None
         if what is None and target is not None and target[1] in ("NewForConfig", "NewForConfigOrDie") \
                 and "/clientset/" in target[0] + "/":
@@ -197,7 +199,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
                 return
         fn = self._function(call)
         if fn is not None:
-            kind = handler_kind(self.ctx, fn)
+            kind = self.ctx.go.handler_kind(fn)
             if kind is not None and self._same_every_time(call, fn):
                 self.report(call, f"{shown} builds {what} on every request of this {kind}: {_why_go(what)}; "
                                   "build it once at start-up and share it (clients are safe for concurrent use)")
@@ -231,7 +233,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
         ``rest.CopyConfig(base)``, ``&rest.Config{...}`` built in place)."""
         if depth > 4:
             return False
-        imports = go_imports(self.ctx)
+        imports = self.ctx.go.imports.names
         names = set()
         for arg in call_args(call):
             names |= {text(n) for n in _identifiers(arg)}
@@ -244,7 +246,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
         body = scope.child_by_field_name("body")
         if body is None:
             return True
-        for n in walk(body):
+        for n in descendants(body, into_funcs=False):
             if n.start_byte >= call.start_byte:
                 break
             t = n.type
@@ -264,7 +266,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
                     values = right.named_children if right is not None else []
                     value = values[i] if len(values) == len(targets) else values[0] if values else None
                     if value is None or value.type != "call_expression" or \
-                            call_target(self.ctx, value) not in GO_BUILDERS:
+                            self.ctx.go.package_function(value) not in GO_BUILDERS:
                         return False
                     if not self._same_every_time(value, scope, depth + 1):
                         return False
@@ -408,7 +410,7 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
                 return f"builds a `{last}` with its own new `ApiClient`"
             if ".client" in q and last.endswith("Api") and last[:1].isupper():
                 arg = call.args[0]
-                if isinstance(arg.value, cst.Name) and arg.value.value == "None":
+                if is_none(arg.value):
                     return f"builds a `{last}` with its own new `ApiClient`"
         return None
 
@@ -498,8 +500,7 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
                 checked = None
                 if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and \
                         isinstance(test.comparisons[0].operator, (cst.Is, cst.Equal)) and \
-                        isinstance(test.comparisons[0].comparator, cst.Name) and \
-                        test.comparisons[0].comparator.value == "None":
+                        is_none(test.comparisons[0].comparator):
                     checked = code(test.left)
                 elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
                     checked = code(test.expression)

@@ -9,13 +9,14 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
-from cnlint.backends.python_names import dotted_name as _dotted
-
-from ._go_imports_b import (
-    METAV1, SKIP_TEST_FILES, TIME, call_args, call_target, enclosing_loops, is_bounded_loop, is_k8s_name,
-    loop_header, loop_level_nodes, method_name, pkg_member, receiver, skip_file, skip_test_files_option,
-    text, walk,
+from cnlint.golang import (
+    call_args, descendants, enclosing_loops, is_bounded_loop, loop_header, loop_level_nodes, selector_parts,
+    text,
 )
+from cnlint.python import bool_value, dotted_name, is_k8s_name, keyword_arg
+
+from .import_paths import META_V1, TIME
+from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
 
 #: CoreV1(), AppsV1(), NetworkingV1beta1(), ... on a typed clientset
 _GROUP_VERSION = re.compile(r"^[A-Z][A-Za-z0-9]*V[0-9]+((alpha|beta)[0-9]+)?$")
@@ -173,7 +174,7 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
             if self._reported.get(loop.id) is self.ctx:
                 return  # one finding per loop: its first read
             self._reported[loop.id] = self.ctx
-            verb = method_name(call)
+            verb = selector_parts(call)[1]
             self.report(call, f"`{_short(text(call))}` is polled in a loop that sleeps between rounds: every "
                               f"round is a full {verb.upper()} on the API server (times every replica), "
                               "changes between rounds are missed and the sleep ignores cancellation; use a "
@@ -191,22 +192,22 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
 
     def _is_api_read(self, call) -> bool:
         args = call_args(call)
-        verb = method_name(call)
+        verb = selector_parts(call)[1]
         if verb == "List" and len(args) != 2 or verb == "Get" and len(args) != 3:
             return False
         last = args[-1]
         if last.type == "composite_literal" and \
-                pkg_member(self.ctx, last.child_by_field_name("type")) in ((METAV1, "ListOptions"),
-                                                                            (METAV1, "GetOptions")):
+                self.ctx.go.qualified(last.child_by_field_name("type")) in ((META_V1, "ListOptions"),
+                                                                            (META_V1, "GetOptions")):
             return True
         # the receiver chain: cs.CoreV1().Pods(ns) / dyn.Resource(gvr).Namespace(ns)
-        node = receiver(call)
+        node = selector_parts(call)[0]
         while node is not None and node.type in ("call_expression", "selector_expression"):
             if node.type == "call_expression":
-                name = method_name(node)
+                name = selector_parts(node)[1]
                 if _GROUP_VERSION.match(name) or name == "Resource":
                     return True
-                node = receiver(node)
+                node = selector_parts(node)[0]
             else:
                 node = node.child_by_field_name("operand")
         return False
@@ -214,8 +215,8 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
     def _sleep_in(self, loop):
         """A ``time.Sleep(...)`` / ``<-time.After(...)`` run on every round of ``loop``."""
         for n in loop_level_nodes(loop):
-            if n.type == "call_expression" and call_target(self.ctx, n) in ((TIME, "Sleep"), (TIME, "After")):
-                if call_target(self.ctx, n) == (TIME, "After") and not _received(n):
+            if n.type == "call_expression" and self.ctx.go.package_function(n) in ((TIME, "Sleep"), (TIME, "After")):
+                if self.ctx.go.package_function(n) == (TIME, "After") and not _received(n):
                     continue
                 if not self._under_error_check(n, loop):
                     return n
@@ -232,7 +233,7 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
                 continue
             body = n.child_by_field_name("consequence")
             if body is not None and any(x.type in ("break_statement", "return_statement")
-                                        for x in walk(body)):
+                                        for x in descendants(body, into_funcs=False)):
                 return True
         return False
 
@@ -268,7 +269,7 @@ def _has_deadline(loop) -> bool:
         cond = n.child_by_field_name("condition")
         body = n.child_by_field_name("consequence")
         if cond is not None and body is not None and _DEADLINE.search(text(cond)) and \
-                any(x.type in ("break_statement", "return_statement") for x in walk(body)):
+                any(x.type in ("break_statement", "return_statement") for x in descendants(body, into_funcs=False)):
             return True
     return False
 
@@ -327,13 +328,13 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._is_api_ctor(node.value):
             for t in node.targets:
-                name = _dotted(t.target)
+                name = dotted_name(t.target)
                 if name:
                     self._apis.add(name)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and self._is_api_ctor(node.value) or self._is_api_annotation(node.annotation):
-            name = _dotted(node.target)
+            name = dotted_name(node.target)
             if name:
                 self._apis.add(name)
 
@@ -353,15 +354,14 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
         if self._skip or not isinstance(node.func, cst.Attribute):
             return
         method = node.func.attr.value
-        if any(a.keyword is not None and a.keyword.value == "_continue" for a in node.args):
+        if keyword_arg(node, "_continue") is not None:
             return  # paginating: each round reads the next page
-        if not _GENERATED.match(method) or any(
-                a.keyword is not None and a.keyword.value == "watch" and not (
-                    isinstance(a.value, cst.Name) and a.value.value == "False") for a in node.args):
+        watch = keyword_arg(node, "watch")
+        if not _GENERATED.match(method) or watch is not None and bool_value(watch.value) is not False:
             return  # list_x(watch=True) is a watch
         recv = node.func.value
-        if not (self._is_api_ctor(recv) or _dotted(recv) in self._apis or (
-                _STRONG.search(method) and not _dotted(recv) in ("self", "cls"))):
+        if not (self._is_api_ctor(recv) or dotted_name(recv) in self._apis or (
+                _STRONG.search(method) and not dotted_name(recv) in ("self", "cls"))):
             return
         chain = list(self._ancestors(node))
         for i, anc in enumerate(chain):

@@ -7,15 +7,15 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import Option, PythonRule, Rule
-from cnlint.backends.python_names import dotted_name as _dotted
+from cnlint.python import argument, dotted_name, has_star_args, k8s_client_member, keyword_arg
 
-from ._go_imports_b import SKIP_TEST_FILES, skip_file, skip_test_files_option
+from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
 
 TIMEOUT_SECONDS = "timeout-seconds"
 REQUEST_TIMEOUT = "request-timeout"
-WATCH_CLASSES = {"kubernetes.watch.Watch", "kubernetes.watch.watch.Watch",
-                 "kubernetes_asyncio.watch.Watch", "kubernetes_asyncio.watch.watch.Watch"}
-DYNAMIC_CLIENTS = {"kubernetes.dynamic.DynamicClient", "kubernetes.dynamic.client.DynamicClient"}
+#: in every Kubernetes client package (cnlint.python.K8S_CLIENT_PACKAGES)
+WATCH_CLASSES = {"watch.Watch", "watch.watch.Watch"}
+DYNAMIC_CLIENTS = {"dynamic.DynamicClient", "dynamic.client.DynamicClient"}
 #: API functions streamed without a watch=True parameter (no timeout_seconds)
 LOG_FUNCTIONS = ("read_namespaced_pod_log",)
 
@@ -130,22 +130,22 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
             value = value.expression
         if not isinstance(value, cst.Call):
             return None
-        names = self.qualified_names(value.func)
-        if names & WATCH_CLASSES:
+        members = {k8s_client_member(q) for q in self.qualified_names(value.func)}
+        if members & WATCH_CLASSES:
             return "watch"
-        if names & DYNAMIC_CLIENTS:
+        if members & DYNAMIC_CLIENTS:
             return "dynamic"
         func = value.func
         # dyn.resources.get(api_version=..., kind=...)
         if isinstance(func, cst.Attribute) and func.attr.value == "get" and \
                 isinstance(func.value, cst.Attribute) and func.value.attr.value == "resources":
-            owner = _dotted(func.value.value)
+            owner = dotted_name(func.value.value)
             if owner in self._dynamic or self._kind(func.value.value) == "dynamic":
                 return "resource"
         return None
 
     def _bind(self, target, kind: Optional[str]) -> None:
-        name = _dotted(target)
+        name = dotted_name(target)
         if name is None:
             return
         for kset, k in ((self._watches, "watch"), (self._dynamic, "dynamic"), (self._resources, "resource")):
@@ -173,17 +173,16 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
             return
         method = node.func.attr.value
         recv = node.func.value
-        if method == "stream" and (self._kind(recv) == "watch" or _dotted(recv) in self._watches):
+        if method == "stream" and (self._kind(recv) == "watch" or dotted_name(recv) in self._watches):
             self._check_stream(node)
         elif method == "watch" and (self._kind(recv) in ("resource", "dynamic")
-                                    or _dotted(recv) in self._resources or _dotted(recv) in self._dynamic):
+                                    or dotted_name(recv) in self._resources or dotted_name(recv) in self._dynamic):
             self._check_dynamic(node)
 
     def _check_stream(self, call: cst.Call) -> None:
-        if _has_kwargs(call) or _keyword(call, "timeout_seconds") or _keyword(call, "_request_timeout"):
+        if has_star_args(call, "**") or keyword_arg(call, "timeout_seconds") or keyword_arg(call, "_request_timeout"):
             return
-        func = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "func"),
-                    call.args[0].value if call.args and call.args[0].keyword is None else None)
+        func = getattr(argument(call, "func", 0), "value", None)
         shown = self._module.code_for_node(func) if func is not None else "..."
         if isinstance(func, cst.Attribute) and func.attr.value in LOG_FUNCTIONS:
             self.report(call, f"this log stream (`{shown}`) has no `_request_timeout`: on a connection that "
@@ -202,7 +201,7 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
                     fix=self._keyword_fix(call, extra))
 
     def _check_dynamic(self, call: cst.Call) -> None:
-        if _has_kwargs(call) or _keyword(call, "timeout"):
+        if has_star_args(call, "**") or keyword_arg(call, "timeout"):
             return
         n = self.options[TIMEOUT_SECONDS]
         self.report(call, "this dynamic-client watch has no `timeout=`: after a network failure that drops "
@@ -233,11 +232,3 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
                 text = "".join(f" {p}," for p in pairs)
             return self.fix(desc, self.insert(after_comma, text), applicability="unsafe")
         return self.fix(desc, self.insert(end, "".join(f", {p}" for p in pairs)), applicability="unsafe")
-
-
-def _keyword(call: cst.Call, name: str) -> bool:
-    return any(a.keyword is not None and a.keyword.value == name for a in call.args)
-
-
-def _has_kwargs(call: cst.Call) -> bool:
-    return any(a.star == "**" for a in call.args)

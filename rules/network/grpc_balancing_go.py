@@ -3,9 +3,8 @@ without ``dns:///`` or a load-balancing service config."""
 
 from __future__ import annotations
 
-from cnlint import TreeSitterRule
+from cnlint import TreeSitterRule, golang as go
 
-from . import _golang as go
 from .grpc_balancing import GrpcWithoutClientLoadBalancing, has_lb_marker, kubernetes_service
 
 GRPC = "google.golang.org/grpc"
@@ -23,10 +22,10 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
 
     def on_match(self, captures):
         call = captures["net002.call"][0]
-        func = go.package_call(self.ctx, call, (GRPC,))
+        func = self.ctx.go.package_call(call, GRPC)
         if not func:
             return
-        args = go.arguments(call)
+        args = go.call_args(call)
         index = 1 if func == "DialContext" else 0
         if len(args) <= index:
             return
@@ -42,7 +41,7 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
         missing_lb = self._policy_missing(call, options)
         if not (missing_dns or missing_lb):
             return
-        pkg = self.text(go.selector_call(call)[0])
+        pkg = self.text(go.selector_parts(call)[0])
         what = f"`{pkg}.{func}(\"{literal}\")`"
         problems, fixes = [], []
         if missing_dns:
@@ -74,8 +73,8 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
             inner = option.named_children[0] if option.type == "variadic_argument" and option.named_child_count \
                 else option
             if inner.type == "call_expression":  # grpc.WithDefaultServiceConfig(cfg)
-                args = go.arguments(inner)
-                inner = args[0] if go.package_call(self.ctx, inner, (GRPC,)) and args else inner
+                args = go.call_args(inner)
+                inner = args[0] if self.ctx.go.package_call(inner, GRPC) and args else inner
             text = self._declaration_text(inner, fn)
             if text is None or has_lb_marker(text):
                 return False  # declared elsewhere (a parameter, another file): it may set one
@@ -87,9 +86,9 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
         ``grpc.WithDefaultServiceConfig(cfg)`` with a non-literal config."""
         if option.type != "call_expression":
             return True
-        name = go.package_call(self.ctx, option, (GRPC,))
+        name = self.ctx.go.package_call(option, GRPC)
         if name == "WithDefaultServiceConfig":
-            args = go.arguments(option)
+            args = go.call_args(option)
             return not args or go.string_value(args[0]) is None
         return not name
 

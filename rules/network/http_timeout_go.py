@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 
-from cnlint import TreeSitterRule
+from cnlint import TreeSitterRule, golang as go
 
-from . import _golang as go
 from .http_timeout import HttpClientWithoutTimeout
+
+HTTP = "net/http"
+TIME = "time"
+CONTEXT = "context"
 
 HELPERS = ("Get", "Post", "Head", "PostForm")
 DEADLINES = ("WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause")
@@ -56,8 +59,8 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
 
     # ---- http.Get / http.DefaultClient.Do ----
     def _call(self, call, method: str) -> None:
-        operand, _ = go.selector_call(call)
-        http = go.names_for(self.ctx, go.HTTP)
+        operand, _ = go.selector_parts(call)
+        http = self.ctx.go.imports.names_for(HTTP)
         if not http or operand is None:
             return
         if operand.type == "identifier" and self.text(operand) in http and method in HELPERS:
@@ -92,9 +95,9 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
 
     # ---- http.Client{...} ----
     def _literal(self, lit, body) -> None:
-        if go.literal_type(self.ctx, lit) != (go.HTTP, "Client"):
+        if self.ctx.go.literal_type(lit) != (HTTP, "Client"):
             return
-        keys, positional = go.keyed_elements(body)
+        keys, positional = go.keyed_elements(body), go.has_positional_elements(body)
         if positional or "Timeout" in keys:
             return
         if "Transport" in keys and self._transport_bounded(keys["Transport"][1], lit):
@@ -137,9 +140,9 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
         return self.fix(f"Add `{field}` (and import \"time\")", edit, applicability="suggestion")
 
     def _new(self, call) -> None:
-        arg = go.arguments(call)[0]
+        arg = go.call_args(call)[0]
         pkg = self.text(arg.child_by_field_name("package"))
-        if go.imports(self.ctx).get(pkg) != go.HTTP:
+        if self.ctx.go.imports.names.get(pkg) != HTTP:
             return
         if self._timeout_assigned_later(call) or self._deadline_in_function(call):
             return
@@ -170,9 +173,9 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
         """A ``&http.Transport{...}`` (inline or a local variable) with both a dial
         timeout and ``ResponseHeaderTimeout``."""
         lit = self._local_literal(value, at)
-        if lit is None or go.literal_type(self.ctx, lit) != (go.HTTP, "Transport"):
+        if lit is None or self.ctx.go.literal_type(lit) != (HTTP, "Transport"):
             return False
-        keys, _ = go.keyed_elements(lit.child_by_field_name("body"))
+        keys = go.keyed_elements(lit.child_by_field_name("body"))
         if "ResponseHeaderTimeout" not in keys:
             return False
         for dial in ("DialContext", "Dial"):
@@ -186,7 +189,7 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
         # DialContext: dialer.DialContext, with dialer := &net.Dialer{Timeout: ...}
         if value is not None and value.type == "selector_expression":
             lit = self._local_literal(value.child_by_field_name("operand"), at)
-            return lit is not None and "Timeout" in go.keyed_elements(lit.child_by_field_name("body"))[0]
+            return lit is not None and "Timeout" in go.keyed_elements(lit.child_by_field_name("body"))
         return False
 
     def _local_literal(self, value, at):
@@ -262,19 +265,19 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
         for n in go.walk(scope):
             if n.type != "call_expression":
                 continue
-            if go.package_call(self.ctx, n, (go.CONTEXT,)) in DEADLINES or \
-                    go.selector_call(n)[1] in POLL_DEADLINES:
+            if self.ctx.go.package_call(n, CONTEXT) in DEADLINES or \
+                    go.selector_parts(n)[1] in POLL_DEADLINES:
                 deadline = True
-            elif go.package_call(self.ctx, n, (go.HTTP,)) == "NewRequestWithContext":
+            elif self.ctx.go.package_call(n, HTTP) == "NewRequestWithContext":
                 attached = True
-            elif go.selector_call(n)[1] == "WithContext":
+            elif go.selector_parts(n)[1] == "WithContext":
                 attached = True
         cache[1][scope.id] = deadline and attached
         return deadline and attached
 
     # ---- fix text ----
     def _time_name(self):
-        names = sorted(go.names_for(self.ctx, go.TIME))
+        names = sorted(self.ctx.go.imports.names_for(TIME))
         return names[0] if names else None
 
     def _duration(self, time_name: str) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from cnlint import TreeSitterRule
+from cnlint import TreeSitterRule, golang as go
 
-from . import _golang as go
 from .pushgateway import PushgatewayPushOverwrites
 
+TIME = "time"
 PUSH = "github.com/prometheus/client_golang/prometheus/push"
 PUSH_METHODS = ("Push", "Add", "PushContext", "AddContext")
 #: methods whose function argument runs periodically
@@ -34,9 +34,9 @@ class PushgatewayPushOverwritesGo(PushgatewayPushOverwrites, TreeSitterRule):
 
     def on_match(self, captures):
         call = captures["net003.new"][0]
-        if go.package_call(self.ctx, call, (PUSH,)) != "New":
+        if self.ctx.go.package_call(call, PUSH) != "New":
             return
-        args = go.arguments(call)
+        args = go.call_args(call)
         if len(args) < 2:
             return
         job = args[1]
@@ -122,7 +122,7 @@ class PushgatewayPushOverwritesGo(PushgatewayPushOverwrites, TreeSitterRule):
         return False
 
     def _per_instance(self, grouping) -> bool:
-        args = go.arguments(grouping)
+        args = go.call_args(grouping)
         if len(args) != 2:
             return True  # not what we expect: do not guess
         key, value = go.string_value(args[0]), go.string_value(args[1])
@@ -155,7 +155,7 @@ class PushgatewayPushOverwritesGo(PushgatewayPushOverwrites, TreeSitterRule):
         if clause is not None and clause.type == "range_clause":
             right = clause.child_by_field_name("right")
             if right is not None and right.type == "call_expression" and \
-                    go.package_call(self.ctx, right, (go.TIME,)) == "Tick":
+                    self.ctx.go.package_call(right, TIME) == "Tick":
                 return True
             return right is not None and right.type == "selector_expression" and \
                 self.text(right.child_by_field_name("field")) == "C"  # for range ticker.C
@@ -166,7 +166,7 @@ class PushgatewayPushOverwritesGo(PushgatewayPushOverwrites, TreeSitterRule):
     def _scheduler(self, call) -> bool:
         if call is None or call.type != "call_expression":
             return False
-        operand, method = go.selector_call(call)
+        operand, method = go.selector_parts(call)
         if method in SCHEDULERS:
             return True
         return method == "Do" and operand is not None and "Every(" in self.text(operand)  # gocron

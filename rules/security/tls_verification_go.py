@@ -11,10 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from cnlint import TreeSitterRule
-from cnlint.golang import import_specs as _import_specs
-from cnlint.golang import literal_value as _literal_value
-from cnlint.golang import strip_pointer as _strip_pointer
-from cnlint.golang import unwrap as _unwrap
+from cnlint.golang import FUNCS, enclosing, keyed_elements, strip_pointer, unwrap, walk
 
 from .tls_verification import TlsVerificationDisabled
 
@@ -55,7 +52,6 @@ REST_CONFIG_FUNCS = {
 #: (pinning, SPIFFE): the combination the crypto/tls docs allow outside tests.
 CUSTOM_VERIFY = ("VerifyPeerCertificate", "VerifyConnection")
 
-FUNCS = ("function_declaration", "method_declaration", "func_literal")
 _MAX_DEPTH = 4
 
 
@@ -80,35 +76,9 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
       (#any-of? @sec001.field "InsecureSkipVerify" "Insecure" "InsecureSkipTLSVerify")) @sec001.assign
     """
 
-    def __init__(self, options=None):
-        super().__init__(options)
-        self._imports_for = None
-        self._imports: dict[str, str] = {}
-        self._dot_imports: set[str] = set()
-
-    # ---- per-file import table ----
     def imports(self) -> dict[str, str]:
-        """Package name used in this file -> import path (dot imports go to ``_dot_imports``)."""
-        if self._imports_for is not self.ctx:
-            self._imports_for = self.ctx
-            self._imports = {}
-            self._dot_imports = set()
-            for decl in self.ctx.tree.root_node.named_children:
-                if decl.type == "import_declaration":
-                    for spec in _import_specs(decl):
-                        path_node = spec.child_by_field_name("path")
-                        name_node = spec.child_by_field_name("name")
-                        path = self.text(path_node).strip("\"`")
-                        if name_node is None:
-                            self._imports[_default_name(path)] = path
-                        elif name_node.type == "package_identifier":
-                            self._imports[self.text(name_node)] = path
-                        elif name_node.type == "dot":
-                            self._dot_imports.add(path)
-        return self._imports
-
-    def imports_any(self, *prefixes: str) -> bool:
-        return any(p.startswith(prefixes) for p in self.imports().values())
+        """Package name used in this file -> import path."""
+        return self.ctx.go.imports.names
 
     # ---- matches ----
     def on_match(self, captures):
@@ -183,7 +153,7 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
         slice, array or map literal when the type is elided (``[]*tls.Config{{...}}``)."""
         parent = body.parent
         if parent is not None and parent.type == "composite_literal":
-            return _strip_pointer(parent.child_by_field_name("type"))
+            return strip_pointer(parent.child_by_field_name("type"))
         if parent is None or parent.type != "literal_element":
             return None
         outer = parent.parent
@@ -197,13 +167,13 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
         if container is None:
             return None
         if container.type == "map_type":
-            return _strip_pointer(container.child_by_field_name("key" if in_key else "value"))
+            return strip_pointer(container.child_by_field_name("key" if in_key else "value"))
         if container.type in ("slice_type", "array_type", "implicit_length_array_type"):
-            return _strip_pointer(container.child_by_field_name("element"))
+            return strip_pointer(container.child_by_field_name("element"))
         return None
 
     def resolve_type(self, node) -> Optional[GoType]:
-        node = _strip_pointer(node)
+        node = strip_pointer(node)
         if node is None:
             return None
         if node.type == "qualified_type":
@@ -212,8 +182,7 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
             return (self.imports().get(pkg, "?" + pkg), name)
         if node.type == "type_identifier":
             name = self.text(node)
-            self.imports()
-            for path in self._dot_imports:  # import . "crypto/tls"
+            for path in self.ctx.go.imports.dot_imports:  # import . "crypto/tls"
                 if (path, name) in _KNOWN_TYPES and not self._declares_type(name):
                     return (path, name)
             return ("", name)
@@ -230,17 +199,12 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
         return False
 
     def _has_custom_verify_key(self, body) -> bool:
-        for el in body.named_children:
-            if el.type == "keyed_element" and el.named_child_count >= 2:
-                key = _literal_value(el.named_children[0])
-                value = _literal_value(el.named_children[-1])
-                if self.text(key) in CUSTOM_VERIFY and value is not None and value.type != "nil":
-                    return True
-        return False
+        return any(key in CUSTOM_VERIFY and value.type != "nil"
+                   for key, (_, value) in keyed_elements(body).items())
 
     # ---- typing assignment receivers ----
     def _receiver_matches(self, receiver, field: str, at) -> bool:
-        receiver = _unwrap(receiver)
+        receiver = unwrap(receiver)
         if receiver is None:
             return False
         wanted = FIELD_TYPES[field]
@@ -251,7 +215,7 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
                 inner = self.expr_type(receiver.child_by_field_name("operand"), at)
                 if inner is not None:
                     return inner == REST_CONFIG
-                return self.imports_any("k8s.io/client-go", "sigs.k8s.io/controller-runtime")
+                return self.ctx.go.imports.imports_prefix("k8s.io/client-go", "sigs.k8s.io/controller-runtime")
             return self.expr_type(receiver, at) in wanted
         # InsecureSkipVerify / InsecureSkipTLSVerify name verification outright:
         # report unless the receiver is known to be of another type.
@@ -266,13 +230,20 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
 
     def expr_type(self, expr, at, depth: int = 0) -> Optional[GoType]:
         """The type of a Go expression, from literals and local declarations (None: unknown)."""
-        expr = _unwrap(expr)
+        expr = unwrap(expr)
         if expr is None or depth > _MAX_DEPTH:
             return None
         if expr.type == "composite_literal":
             return self.resolve_type(expr.child_by_field_name("type"))
         if expr.type == "identifier":
-            return self._binding_type(self.text(expr), at, depth)
+            decl = self.ctx.go.resolve(expr)
+            if decl is None:
+                return None
+            if decl.type is not None:
+                return self.resolve_type(decl.type)
+            if decl.kind == "value" or (decl.kind == "multi" and decl.index == 0):
+                return self.expr_type(decl.node, at, depth + 1)
+            return None
         if expr.type == "call_expression":
             fn = expr.child_by_field_name("function")
             args = expr.child_by_field_name("arguments")
@@ -291,83 +262,13 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
                     return inner if inner in (TLS_CONFIG,) else None
         return None
 
-    def _binding_type(self, name: str, at, depth: int) -> Optional[GoType]:
-        """Type of the last declaration of ``name`` before ``at`` in the innermost
-        function declaring it, else of a package-level ``var`` (None: unknown)."""
-        scope = at.parent
-        while scope is not None:
-            if scope.type in FUNCS:
-                found = None
-                for decl in self._declarations(scope, name):
-                    if decl[2] < at.start_byte and (found is None or decl[2] >= found[2]):
-                        found = decl
-                if found is not None:
-                    return self._decl_type(found, at, depth)
-            scope = scope.parent
-        for decl in self._declarations(self.ctx.tree.root_node, name):
-            return self._decl_type(decl, at, depth)
-        return None
-
-    def _decl_type(self, decl, at, depth: int) -> Optional[GoType]:
-        kind, node, _ = decl
-        if kind == "type":
-            return self.resolve_type(node)
-        if kind == "expr":
-            return self.expr_type(node, at, depth + 1)
-        return None
-
-    def _declarations(self, scope, name: str):
-        """Yield (kind, node, start) for each declaration of ``name`` in ``scope``:
-        kind "type" (node is a type), "expr" (node is the initial value) or
-        "unknown". Nested function literals are not entered; at file scope only
-        top-level ``var`` declarations count."""
-        if scope.type == "source_file":
-            stack = [n for n in reversed(scope.named_children) if n.type == "var_declaration"]
-        else:
-            stack = list(reversed(scope.named_children))
-        while stack:
-            node = stack.pop()
-            t = node.type
-            if t in FUNCS:
-                continue
-            if t == "short_var_declaration" or (
-                    t == "assignment_statement" and self.text(node.child_by_field_name("operator")) == "="):
-                left = node.child_by_field_name("left")
-                right = node.child_by_field_name("right")
-                ls = left.named_children if left is not None else []
-                rs = right.named_children if right is not None else []
-                for i, n in enumerate(ls):
-                    if n.type == "identifier" and self.text(n) == name:
-                        yield _value_decl(ls, rs, i, node.start_byte)
-            elif t in ("var_spec", "const_spec"):
-                names = node.children_by_field_name("name")
-                typ = node.child_by_field_name("type")
-                value = node.child_by_field_name("value")
-                vals = value.named_children if value is not None else []
-                for i, n in enumerate(names):
-                    if self.text(n) == name:
-                        yield ("type", typ, node.start_byte) if typ is not None \
-                            else _value_decl(names, vals, i, node.start_byte)
-            elif t == "parameter_declaration":
-                if any(self.text(n) == name for n in node.children_by_field_name("name")):
-                    yield "type", node.child_by_field_name("type"), node.start_byte
-            elif t in ("range_clause", "type_switch_statement", "receive_statement"):
-                left = node.child_by_field_name("left") or node.child_by_field_name("alias")
-                if left is not None and any(self.text(n) == name for n in left.named_children):
-                    yield "unknown", None, node.start_byte
-            stack.extend(reversed(node.named_children))
-
     def _custom_verify_assigned(self, receiver, at) -> bool:
         """``x.VerifyPeerCertificate = ...`` / ``x.VerifyConnection = ...`` in the same function."""
-        scope = at.parent
-        while scope is not None and scope.type not in FUNCS:
-            scope = scope.parent
+        scope = enclosing(at, FUNCS)
         if scope is None:
             return False
         recv = self.text(receiver)
-        stack = [scope]
-        while stack:
-            node = stack.pop()
+        for node in walk(scope):
             if node.type == "selector_expression" and \
                     self.text(node.child_by_field_name("field")) in CUSTOM_VERIFY and \
                     self.text(node.child_by_field_name("operand")) == recv:
@@ -375,22 +276,5 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
                 if parent is not None and parent.type == "expression_list" and \
                         parent.parent is not None and parent.parent.type == "assignment_statement":
                     return True
-            stack.extend(node.named_children)
         return False
 
-
-def _value_decl(names, values, i: int, start: int):
-    if len(values) == len(names):
-        return "expr", values[i], start
-    if len(values) == 1 and i == 0:  # cfg, err := rest.InClusterConfig()
-        return "expr", values[0], start
-    return "unknown", None, start
-
-
-def _default_name(path: str) -> str:
-    parts = path.split("/")
-    last = parts[-1]
-    # "gopkg.in/yaml.v3" -> yaml; ".../v2" -> the element before it
-    if len(parts) > 1 and last.startswith("v") and last[1:].isdigit():
-        last = parts[-2]
-    return last.split(".")[0].replace("-", "")

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 
-from cnlint import TreeSitterRule
+from cnlint import TreeSitterRule, golang as go
 
-from ..network import _golang as go
 from .token_verification import IDENTITY_NAME, REQUEST_TOKEN, UNVERIFIED_NAME, TokenVerificationDisabled
 
 OIDC_FIELDS = ("InsecureSkipSignatureCheck", "SkipExpiryCheck", "SkipIssuerCheck", "SkipClientIDCheck")
@@ -89,7 +88,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
             self._call(captures["sec002.call"][0], self.text(captures["sec002.method"][0]))
 
     def _paths(self) -> set[str]:
-        return set(go.imports(self.ctx).values())
+        return set(self.ctx.go.imports.names.values())
 
     # ---- flags ----
     def _keyed(self, elem, field: str) -> None:
@@ -97,7 +96,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
         lit = body.parent if body is not None else None
         if lit is None or lit.type != "composite_literal":
             return
-        path, name = go.literal_type(self.ctx, lit)
+        path, name = self.ctx.go.literal_type(lit)
         if field in OIDC_FIELDS and _is_oidc(path) and name == "Config":
             if self._flag_expected(elem, field, lit):
                 return
@@ -126,21 +125,14 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
         if field == "SkipExpiryCheck":
             # id_token_hint and logout tokens may be expired (OIDC RP-Initiated
             # Logout, Back-Channel Logout); or the code checks IDToken.Expiry itself
-            names = [go.function_name(f) for f in self._functions(node)]
+            names = [go.function_name(f) for f in go.enclosing_functions(node)]
             return any(EXPIRY_EXPECTED.search(n) for n in names) or self._reads_field("Expiry")
         if field == "SkipClientIDCheck":
             return self._checks_audience() or (lit is not None and self._own_key_set(lit))
         return False
 
-    def _functions(self, node) -> list:
-        out, f = [], go.enclosing(node, go.FUNCS)
-        while f is not None:
-            out.append(f)
-            f = go.enclosing(f, go.FUNCS)
-        return out
-
     def _named_unverified(self, node) -> bool:
-        return any(UNVERIFIED_NAME.search(go.function_name(f)) for f in self._functions(node))
+        return any(UNVERIFIED_NAME.search(go.function_name(f)) for f in go.enclosing_functions(node))
 
     def _reads_field(self, field: str) -> bool:
         for node in go.walk(self.ctx.tree.root_node):
@@ -158,9 +150,9 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
         if node is None or node.type != "argument_list" or node.parent is None:
             return False
         call = node.parent
-        if go.selector_call(call)[1] != "NewVerifier":
+        if go.selector_parts(call)[1] != "NewVerifier":
             return False
-        args = go.arguments(call)
+        args = go.call_args(call)
         if len(args) < 2:
             return False
         keys = go.unwrap(args[1])
@@ -175,7 +167,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
                     if any(self.text(n) == name for n in names) and "NewRemoteKeySet" in self.text(node):
                         return False
         return not (keys is not None and keys.type == "call_expression"
-                    and go.selector_call(keys)[1] == "NewRemoteKeySet")
+                    and go.selector_parts(keys)[1] == "NewRemoteKeySet")
 
     def _checks_audience(self) -> bool:
         """The file's code deals with the audience: an ``Audience`` field or
@@ -218,9 +210,9 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
 
     # ---- calls ----
     def _call(self, call, method: str) -> None:
-        operand, _ = go.selector_call(call)
+        operand, _ = go.selector_parts(call)
         paths = self._paths()
-        pkg_path = go.imports(self.ctx).get(self.text(operand)) if operand is not None and \
+        pkg_path = self.ctx.go.imports.names.get(self.text(operand)) if operand is not None and \
             operand.type == "identifier" else None
         if method == "ParseUnverified":
             if any(_is_golang_jwt(p) for p in paths):
@@ -237,11 +229,11 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
                                   "or not-yet-valid tokens are accepted (a leaked token works forever); remove it, "
                                   "and use `jwt.WithLeeway(...)` if clocks drift")
         elif method in ("WithVerify", "WithValidate"):
-            args = go.arguments(call)
+            args = go.call_args(call)
             if pkg_path is not None and _is_jwx(pkg_path) and len(args) == 1 and args[0].type == "false":
                 if method == "WithVerify":
                     owner = option_owner(call)
-                    owner_args = go.arguments(owner) if owner is not None else []
+                    owner_args = go.call_args(owner) if owner is not None else []
                     if self._named_unverified(call) or not self._serves_request(
                             call, owner_args[0] if owner_args else None):
                         return
@@ -256,11 +248,11 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
         fn = go.outermost_function(call)
         if self._named_unverified(call):
             return
-        args = go.arguments(call)
+        args = go.call_args(call)
         if token is None:
             token = args[0] if args and method != "UnsafeClaimsWithoutVerification" else None
         if method == "UnsafeClaimsWithoutVerification":
-            operand = go.selector_call(call)[0]
+            operand = go.selector_parts(call)[0]
             if fn is not None and self._jose_verified(fn, operand):
                 return
         elif token is not None and fn is not None and (self._verified_elsewhere(fn, call, token)
@@ -281,7 +273,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
         """The unverified claims feed an identity decision: the token comes from an
         incoming request (a request parameter, a header or cookie, gRPC incoming
         metadata), or the function's name says it derives the caller's identity."""
-        functions = self._functions(call)
+        functions = go.enclosing_functions(call)
         if any(IDENTITY_NAME.search(go.function_name(f)) for f in functions):
             return True
         if token is not None and REQUEST_TOKEN.search(self.text(token)):
@@ -302,7 +294,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
             fn_node = node.child_by_field_name("function")
             name = self.text(fn_node.child_by_field_name("field")) if fn_node is not None and \
                 fn_node.type == "selector_expression" else self.text(fn_node)
-            if VERIFYING.match(name or "") and any(self.text(a) == wanted for a in go.arguments(node)):
+            if VERIFYING.match(name or "") and any(self.text(a) == wanted for a in go.call_args(node)):
                 return True
         return False
 
@@ -334,8 +326,8 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
         wanted = self.text(operand)
         for node in go.walk(fn):
             if node.type == "call_expression":
-                op, method = go.selector_call(node)
-                if method == "Claims" and op is not None and self.text(op) == wanted and go.arguments(node):
+                op, method = go.selector_parts(node)
+                if method == "Claims" and op is not None and self.text(op) == wanted and go.call_args(node):
                     return True
         return False
 
@@ -346,7 +338,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
         owner = args.parent if args is not None and args.type == "argument_list" else None
         if owner is None or owner.type != "call_expression":
             return False
-        _, name = go.selector_call(owner)
+        _, name = go.selector_parts(owner)
         if name in ("Parse", "ParseWithClaims"):
             return True  # jwt.Parse(raw, keyFunc, jwt.WithoutClaimsValidation())
         if name != "NewParser":
@@ -360,7 +352,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
             return False
         for node in go.walk(fn):
             if node.type == "call_expression":
-                op, method = go.selector_call(node)
+                op, method = go.selector_parts(node)
                 if method in ("Parse", "ParseWithClaims") and op is not None and self.text(op) == self.text(target):
                     return True
         return False
