@@ -33,6 +33,7 @@ from .model import Finding
 
 HEADER_KEY = "cnlint-baseline"
 FORMAT = 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def base_fingerprint(f: Finding) -> str:
@@ -88,8 +89,11 @@ class Baseline:
         lines = [json.dumps({HEADER_KEY: FORMAT, "tool-version": __version__})]
         for key in sorted(self.entries):
             p, rule, fp = key
-            lines.append(json.dumps({"path": p, "rule": rule, "fingerprint": fp, "count": self.entries[key],
-                                     "message": self.messages.get(key, "")}, ensure_ascii=False))
+            entry = {"path": p, "rule": rule, "fingerprint": fp, "count": self.entries[key],
+                     "message": self.messages.get(key, "")}
+            line = json.dumps(entry, ensure_ascii=False)
+            # a file name that is not UTF-8 holds lone surrogates: \\udcff escapes keep it exact
+            lines.append(json.dumps(entry) if _SURROGATE.search(line) else line)
         tmp = self.path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")

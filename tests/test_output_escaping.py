@@ -124,6 +124,12 @@ def test_a_non_utf8_file_name_in_every_format(xff_project):
     assert _run_bytes().decode("utf-8").startswith("bad\\xffname.py:1:1: TST003")
 
 
+def test_a_non_utf8_file_name_in_a_baseline(xff_project):
+    assert cnlint("check", "--no-cache", "--select", "TST003", "--write-baseline", "b.json").exit_code == 0
+    res = cnlint("check", "--no-cache", "--select", "TST003", "--baseline", "b.json")
+    assert res.exit_code == 0 and "1 hidden by baseline" in res.stdout, res.output
+
+
 def test_json_and_sarif_text_is_inert_in_a_ci_log(project):
     write(project, {"main.go": GO_INJECTION})
     for fmt in ("json", "sarif"):
