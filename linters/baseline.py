@@ -92,7 +92,7 @@ class Baseline:
             entry = {"path": p, "rule": rule, "fingerprint": fp, "count": self.entries[key],
                      "message": self.messages.get(key, "")}
             line = json.dumps(entry, ensure_ascii=False)
-            # a file name that is not UTF-8 holds lone surrogates: \\udcff escapes keep it exact
+            # a file name that is not UTF-8 holds lone surrogates: \udcff escapes keep it exact
             lines.append(json.dumps(entry) if _SURROGATE.search(line) else line)
         tmp = self.path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
