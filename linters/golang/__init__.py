@@ -18,19 +18,18 @@ from .loops import breaks_loop, enclosing_loops, is_bounded_loop, loop_header, l
 from .scopes import Declaration, declarations
 from .semantics import GoSemantics, GoType
 from .syntax import (
-    FUNCS, NAMED_FUNCS, bound_name, call_args, contains, descendants, enclosing, enclosing_function, enclosing_function_name,
-    enclosing_functions,
-    function_name, has_positional_elements, identifiers_in, import_specs, is_immediately_called, keyed,
-    keyed_elements, literal_value, outermost_function, params, root_identifier, selector_parts,
-    strip_pointer, string_value, text, unwrap, walk,
+    FUNCS, NAMED_FUNCS, bound_name, call_args, contains, descendants, enclosing, enclosing_function,
+    enclosing_function_name, enclosing_functions, function_name, has_positional_elements, identifiers_in,
+    import_specs, is_immediately_called, keyed, keyed_elements, literal_value, outermost_function, params,
+    root_identifier, selector_parts, strip_pointer, string_value, text, unwrap, walk,
 )
 
 __all__ = [
     "FUNCS", "NAMED_FUNCS", "Declaration", "Duration", "GoSemantics", "GoType", "ImportTable",
-    "assumed_package_name", "bound_name", "breaks_loop", "call_args", "contains", "declarations", "descendants", "enclosing",
-    "enclosing_function", "enclosing_function_name", "enclosing_functions", "enclosing_loops", "format_duration", "function_name",
-    "has_positional_elements", "identifiers_in", "import_specs", "is_bounded_loop", "is_immediately_called",
-    "keyed", "keyed_elements", "literal_value", "loop_header", "loop_level_nodes", "loop_variables",
-    "outermost_function", "params", "parse_duration", "root_identifier", "selector_parts", "strip_pointer",
-    "string_value", "text", "unwrap", "walk",
+    "assumed_package_name", "bound_name", "breaks_loop", "call_args", "contains", "declarations", "descendants",
+    "enclosing", "enclosing_function", "enclosing_function_name", "enclosing_functions", "enclosing_loops",
+    "format_duration", "function_name", "has_positional_elements", "identifiers_in", "import_specs",
+    "is_bounded_loop", "is_immediately_called", "keyed", "keyed_elements", "literal_value", "loop_header",
+    "loop_level_nodes", "loop_variables", "outermost_function", "params", "parse_duration", "root_identifier",
+    "selector_parts", "strip_pointer", "string_value", "text", "unwrap", "walk",
 ]
