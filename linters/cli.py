@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .config import Config, ConfigError, load_config, project_root
-from .reporters.escape import escape, guard_line
+from .reporters.escape import escape, guard_line, verbatim_in_ci
 from .runner import load, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -183,8 +183,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         outcomes = fix_all(targets, engine, unsafe=unsafe_fixes, write=not diff)
         changed = [o for o in outcomes if o.changed]
         if diff:
-            for o in changed:
-                click.echo(o.diff(), nl=False)
+            click.echo(verbatim_in_ci("".join(o.diff() for o in changed)), nl=False)
             result.notices.extend(n for o in outcomes for n in o.notices)
             click.echo(text.render_notices(result), err=True, nl=False)
             n = sum(o.applied for o in changed)

@@ -218,3 +218,17 @@ def test_notices_and_diff_warnings_are_escaped(project):
         pytest.skip("the file system refuses the name")
     res = cnlint("check", "--no-cache")
     assert "\x1b" not in res.stderr and "n\\x1b[2Jame.py" in res.stderr, res.output
+
+
+def test_diff_is_verbatim_but_inert_in_github_actions(project, monkeypatch):
+    write(project, {"main.go": 'package main\n\nimport "fmt"\n\nvar s = `\n::warning::x\n`\n\n'
+                               'func main() { fmt.Println(s) }\n'})
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    out = cnlint("check", "--no-cache", "--diff", "--select", "TST001", "main.go").stdout
+    first, last = out.splitlines()[0], out.splitlines()[-1]
+    token = first.removeprefix("::stop-commands::")
+    assert len(token) == 32 and last == f"::{token}::", out
+    assert " ::warning::x" in out  # the diff itself is unchanged
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    assert cnlint("check", "--no-cache", "--diff", "--select", "TST001", "main.go").stdout.startswith("--- ")
+

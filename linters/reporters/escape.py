@@ -15,7 +15,9 @@ UTF-8; escaping ``##[`` there is lossless (``\\u005b`` reads back as ``[``).
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # DEL, C1 controls, bidi controls, line/paragraph separators, lone surrogates
@@ -102,3 +104,13 @@ def json_safe(text: str) -> str:
     if _SURROGATE.search(text):
         text = _SURROGATE.sub(_json_surrogate, text)
     return text.replace("##[", "##\\u005b") if "##[" in text else text
+
+
+def verbatim_in_ci(text: str) -> str:
+    """Text that must stay byte for byte (a diff) made inert in a GitHub Actions
+    log: the runner's ``stop-commands`` with a token nobody can guess, so no line
+    of it runs as a workflow command. Unchanged outside GitHub Actions."""
+    if not text or os.environ.get("GITHUB_ACTIONS") != "true":
+        return text
+    token = secrets.token_hex(16)
+    return f"::stop-commands::{token}\n{text}" + ("" if text.endswith("\n") else "\n") + f"::{token}::\n"
