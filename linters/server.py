@@ -70,7 +70,7 @@ class _Protocol(LanguageServerProtocol):
     def structure_message(self, data):
         try:
             return super().structure_message(data)
-        except JsonRpcException as e:
+        except JsonRpcException:
             if isinstance(data, dict) and "method" in data and data.get("id") is not None:
                 self._send_response(data["id"], error=JsonRpcInvalidParams(
                     message=f"invalid params for {data['method']}").to_response_error())
