@@ -10,7 +10,8 @@ import pytest
 from cnlint.backends.treesitter import parser
 from cnlint.context import FileContext
 from cnlint.golang import (
-    GoSemantics, assumed_package_name, format_duration, keyed, keyed_elements, parse_duration, walk,
+    GoSemantics, assumed_package_name, format_duration, keyed, keyed_elements, parse_duration,
+    values_assigned_before, walk,
 )
 from cnlint.project import project_for
 from cnlint.source import SourceFile
@@ -223,6 +224,23 @@ def test_resolve_finds_the_innermost_last_declaration():
     inner, outer = uses
     assert go.resolve(inner).node.text == b"3"
     assert go.resolve(outer).kind == "value" and go.resolve(outer).node.text == b"2"
+
+
+def test_values_assigned_before():
+    go = semantics('''\
+        package main
+
+        func f() {
+        \tc := Client{}
+        \tjob, err := compute()
+        \tfunc() { c = Client{Timeout: 1} }()
+        \tuse(c, job, err)
+        \tc = Other{}
+        }
+        ''')
+    use = next(n for n in walk(go.root) if n.type == "call_expression" and n.text.startswith(b"use("))
+    assert [v.text for v in values_assigned_before(use, "c")] == [b"Client{}", b"Client{Timeout: 1}"]
+    assert [v.text for v in values_assigned_before(use, "err")] == [b"compute()"]
 
 
 # ---- durations ----

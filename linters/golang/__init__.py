@@ -15,7 +15,7 @@ use and shared by every rule. The modules hold the pieces:
 from .constants import Duration, format_duration, parse_duration
 from .imports import ImportTable, assumed_package_name
 from .loops import breaks_loop, enclosing_loops, is_bounded_loop, loop_header, loop_level_nodes, loop_variables
-from .scopes import Declaration, declarations
+from .scopes import Declaration, declarations, values_assigned_before
 from .semantics import GoSemantics, GoType
 from .syntax import (
     FUNCS, NAMED_FUNCS, bound_name, call_args, contains, descendants, enclosing, enclosing_function,
@@ -31,5 +31,5 @@ __all__ = [
     "format_duration", "function_name", "has_positional_elements", "identifiers_in", "import_specs",
     "is_bounded_loop", "is_immediately_called", "keyed", "keyed_elements", "literal_value", "loop_header",
     "loop_level_nodes", "loop_variables", "outermost_function", "params", "parse_duration", "root_identifier",
-    "selector_parts", "strip_pointer", "string_value", "text", "unwrap", "walk",
+    "selector_parts", "strip_pointer", "string_value", "text", "unwrap", "values_assigned_before", "walk",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterator, NamedTuple, Optional
 
-from .syntax import FUNCS, enclosing, text, walk
+from .syntax import FUNCS, enclosing, outermost_function, text, walk
 
 
 class Declaration(NamedTuple):
@@ -142,3 +142,21 @@ def constant_value(ident, allowed=None):
     if decl.stmt.type != "const_spec" and mutated(decl, text(ident), allowed):
         return None
     return decl.node
+
+
+def values_assigned_before(at, name: str) -> Iterator:
+    """The values given to ``name`` (declarations and assignments) before
+    ``at`` in the outermost function around it, closures included, in source
+    order; for ``a, b := f()`` the call."""
+    fn = outermost_function(at)
+    for node in walk(fn) if fn is not None else ():
+        if node.start_byte >= at.start_byte:
+            break
+        if node.type in ("short_var_declaration", "var_spec", "assignment_statement"):
+            left = node.child_by_field_name("left")
+            names = left.named_children if left is not None else node.children_by_field_name("name")
+            right = node.child_by_field_name("right") or node.child_by_field_name("value")
+            values = right.named_children if right is not None else []
+            for i, n in enumerate(names):
+                if text(n) == name and (len(values) == len(names) or len(values) == 1):
+                    yield values[i] if len(values) == len(names) else values[0]

@@ -202,21 +202,10 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
             return value
         if value.type != "identifier":
             return None
-        name = self.text(value)
-        fn = go.outermost_function(at)
-        for node in go.walk(fn) if fn is not None else ():
-            if node.start_byte >= at.start_byte:
-                break
-            if node.type in ("short_var_declaration", "var_spec", "assignment_statement"):
-                left = node.child_by_field_name("left")
-                names = left.named_children if left is not None else node.children_by_field_name("name")
-                right = node.child_by_field_name("right") or node.child_by_field_name("value")
-                rights = right.named_children if right is not None else []
-                for i, n in enumerate(names):
-                    if self.text(n) == name and i < len(rights) and len(rights) == len(names):
-                        lit = go.unwrap(rights[i])
-                        if lit is not None and lit.type == "composite_literal":
-                            return lit
+        for assigned in go.values_assigned_before(at, self.text(value)):
+            lit = go.unwrap(assigned)
+            if lit is not None and lit.type == "composite_literal":
+                return lit
         return None
 
     def _timeout_assigned_later(self, expr) -> bool:

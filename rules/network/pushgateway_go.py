@@ -106,20 +106,8 @@ class PushgatewayPushOverwritesGo(PushgatewayPushOverwrites, TreeSitterRule):
             return True
         if job.type != "identifier":
             return False
-        fn = go.outermost_function(at)
-        for node in go.walk(fn) if fn is not None else ():
-            if node.start_byte >= at.start_byte:
-                break
-            if node.type in ("short_var_declaration", "var_spec", "assignment_statement"):
-                left = node.child_by_field_name("left")
-                names = left.named_children if left is not None else node.children_by_field_name("name")
-                right = node.child_by_field_name("right") or node.child_by_field_name("value")
-                values = right.named_children if right is not None else []
-                for i, n in enumerate(names):
-                    if self.text(n) == self.text(job) and i < len(values) and \
-                            values[i].type in ("binary_expression", "call_expression"):
-                        return True
-        return False
+        return any(v.type in ("binary_expression", "call_expression")
+                   for v in go.values_assigned_before(at, self.text(job)))
 
     def _per_instance(self, grouping) -> bool:
         args = go.call_args(grouping)
