@@ -19,7 +19,7 @@ from .backends.python_names import dotted_name
 __all__ = [
     "K8S_CLIENT_PACKAGES", "ScopeTracker", "argument", "bool_value", "dotted_name", "full_name", "has_star_args",
     "is_k8s_name", "is_none", "k8s_client_member", "keyword_arg", "positional_args", "short",
-    "string_value",
+    "string_value", "walk",
 ]
 
 # ---------------------------------------------------------------- Kubernetes clients
@@ -106,6 +106,16 @@ def bool_value(node: Optional[cst.CSTNode], *, numbers: bool = False) -> Optiona
 
 def is_none(node: Optional[cst.CSTNode]) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
+
+
+def walk(node: cst.CSTNode):
+    """``node`` and every node below it, in no particular order (cheaper than a
+    libcst visitor for "is there a ``return`` in this loop")."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
 
 
 def short(module: cst.Module, node: cst.CSTNode, n: int = 60) -> str:

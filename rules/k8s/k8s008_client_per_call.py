@@ -12,7 +12,7 @@ from cnlint.golang import (
     breaks_loop, call_args, descendants, enclosing_loops, is_bounded_loop, is_immediately_called,
     loop_level_nodes, loop_variables, params, root_identifier, text,
 )
-from cnlint.python import is_k8s_name, is_none
+from cnlint.python import is_k8s_name, is_none, walk
 
 from .import_paths import CTRL, CTRL_CLIENT
 from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
@@ -466,7 +466,7 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
             return False
         if not names:
             return True
-        for stmt in _walk(scope.body):
+        for stmt in walk(scope.body):
             if isinstance(stmt, cst.Assign):
                 targets = [t.target for t in stmt.targets]
                 value = stmt.value
@@ -505,7 +505,7 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
                 elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
                     checked = code(test.expression)
                 if checked is not None and any(
-                        isinstance(n, cst.AssignTarget) and code(n.target) == checked for n in _walk(anc.body)):
+                        isinstance(n, cst.AssignTarget) and code(n.target) == checked for n in walk(anc.body)):
                     return True
         return False
 
@@ -555,17 +555,7 @@ def _param_names(fn: cst.FunctionDef) -> set[str]:
 
 
 def _names(node) -> set[str]:
-    return {n.value for n in _walk(node) if isinstance(n, cst.Name)} | (
-        {node.value} if isinstance(node, cst.Name) else set())
-
-
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        for c in n.children:
-            yield c
-            stack.append(c)
+    return {n.value for n in walk(node) if isinstance(n, cst.Name)}
 
 
 def _has_break(body, result: set[str]) -> bool:

@@ -13,7 +13,7 @@ from cnlint.golang import (
     call_args, descendants, enclosing_loops, is_bounded_loop, loop_header, loop_level_nodes, selector_parts,
     text,
 )
-from cnlint.python import bool_value, dotted_name, is_k8s_name, keyword_arg
+from cnlint.python import bool_value, dotted_name, is_k8s_name, keyword_arg, walk
 
 from .import_paths import META_V1, TIME
 from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
@@ -407,7 +407,7 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
             if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.For, cst.While)):
                 continue
             if isinstance(n, cst.If) and _PY_DEADLINE.search(code(n.test)) and any(
-                    isinstance(x, (cst.Raise, cst.Return, cst.Break)) for x in _walk_cst(n.body)):
+                    isinstance(x, (cst.Raise, cst.Return, cst.Break)) for x in walk(n.body)):
                 return True
             stack.extend(n.children)
         return False
@@ -426,13 +426,3 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
 
 
 _PY_DEADLINE = re.compile(r"time\.(time|monotonic|perf_counter)\(|datetime\.|deadline|timeout|expire", re.I)
-
-
-def _walk_cst(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
-
-
