@@ -25,8 +25,9 @@ TEST_CODE = (
     # test files by each ecosystem's naming habit
     "*_test.go", "test_*.py", "*_test.py", "conftest.py",
     *(f"*{kind}.{ext}" for kind in (".test", ".spec", "_test") for ext in _JS),
-    # Go test doubles by name (mockgen's mock_*.go, mockery's *_mock.go, counterfeiter's fake_*.go)
-    "mock*.go", "*_mock.go", "fake*.go", "*_fake.go",
+    # Go test doubles by name (mockgen's mock_*.go, mockery's *_mock.go, counterfeiter's fake_*.go,
+    # client-go's record/fake.go); not *_fake.go: the standard library's net_fake.go is the js/wasm network
+    "mock_*.go", "*_mock.go", "mock.go", "fake_*.go", "fake.go",
     # folders of tests, test data and test-helper packages (k8s.io/client-go/testing, .../fake)
     "test/", "tests/", "testdata/", "__tests__/", "e2e/", "e2e_test/",
     "testing/", "testutil/", "testutils/", "testhelpers/", "fake/", "fakes/", "mock/", "mocks/",

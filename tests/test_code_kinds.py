@@ -32,6 +32,7 @@ def test_test_code(path):
 @pytest.mark.parametrize("path", [
     "pkg/server.go", "pkg/testing.go", "pkg/latest.go", "pkg/attest/x.go", "pkg/contest.py",
     "pkg/tests.go", "pkg/protest/x.py", "pkg/mocking.py", "web/src/app.ts", "web/src/spec.ts",
+    "net/net_fake.go", "internal/trace/traceviewer/fakep.go", "unittest/mock.py",
     "pkg/testing_utils.py", "pkg/latest_test_results.txt/x.go",
 ])
 def test_production_code(path):
@@ -176,3 +177,38 @@ def test_rules_see_the_configured_kinds(tmp_path, monkeypatch):
     got = {f["path"]: f["message"] for f in json.loads(r.output)["findings"]}
     assert got == {"qa/a.go": "test=True generated=False", "pkg/b_test.go": "test=True generated=False",
                    "pkg/c.go": "test=False generated=False", "pkg/d.go": "test=False generated=True"}
+
+
+HELPER = '''package testutil
+
+import (
+	"context"
+	"time"
+
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	rl "k8s.io/client-go/tools/leaderelection/resourcelock"
+)
+
+func Start(ctx context.Context, cs kubernetes.Interface, lock rl.Interface) {
+	kubeinformers.NewSharedInformerFactory(cs, 60)
+	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+		Lock:          lock,
+		LeaseDuration: 10 * time.Second,
+		RenewDeadline: 15 * time.Second,
+		RetryPeriod:   2 * time.Second,
+	})
+}
+'''
+
+
+@pytest.mark.parametrize("folder, reported", [("pkg/testutil", set()), ("pkg/controller", {"K8S003", "K8S007"})])
+def test_one_definition_for_every_rule(tmp_path, monkeypatch, folder, reported):
+    """A test-helper package was test code for K8S003 and production code for K8S007."""
+    (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / folder / "start.go").write_text(HELPER)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["check", ".", "--isolated", "--no-cache", "--select", "K8S003,K8S007",
+                                  "--format", "json"])
+    assert {f["rule_id"] for f in json.loads(r.output)["findings"]} == reported
