@@ -112,13 +112,9 @@ def source_directories(path: str, mod: Optional[GoModule]) -> Iterable[str]:
                            path[len(owner):].lstrip("/"))
 
 
+@lru_cache(maxsize=None)
 def package_name(path: str, mod: Optional[GoModule]) -> Optional[str]:
     """The package clause of ``path``'s source when it can be found, else None."""
-    return _package_name(path, mod)
-
-
-@lru_cache(maxsize=None)
-def _package_name(path: str, mod: Optional[GoModule]) -> Optional[str]:
     for directory in source_directories(path, mod):
         name = package_clause(directory)
         if name is not None:
@@ -127,7 +123,7 @@ def _package_name(path: str, mod: Optional[GoModule]) -> Optional[str]:
 
 
 on_clear(package_clause.cache_clear)
-on_clear(_package_name.cache_clear)
+on_clear(package_name.cache_clear)
 
 
 class ImportTable:
@@ -138,12 +134,10 @@ class ImportTable:
         self.decls = [d for d in root.named_children if d.type == "import_declaration"]
         self.names: dict[str, str] = {}
         self.dot_imports: list[str] = []
-        self.all_paths: list[str] = []
         bare: list[str] = []
         for decl in self.decls:
             for spec in import_specs(decl):
                 path = string_value(spec.child_by_field_name("path")) or ""
-                self.all_paths.append(path)
                 name = spec.child_by_field_name("name")
                 if name is None:
                     bare.append(path)
@@ -173,10 +167,6 @@ class ImportTable:
 
     def names_for(self, *paths: str) -> set[str]:
         return {n for n, p in self.names.items() if p in paths}
-
-    def imports(self, *paths: str) -> bool:
-        """Whether the file imports one of ``paths`` under a name."""
-        return any(p in paths for p in self.names.values())
 
     def imports_prefix(self, *prefixes: str) -> bool:
         """Whether the file imports a package under one of ``prefixes`` under a name."""

@@ -32,11 +32,6 @@ class GoSemantics:
         return ImportTable(self.root, self._go_mod)
 
     # ---- names through the import table ----
-    def is_package(self, node, path: str) -> bool:
-        """Whether ``node`` is an identifier naming the import ``path``."""
-        return node is not None and node.type in ("identifier", "package_identifier") \
-            and self.imports.path_of(text(node)) == path
-
     def qualified(self, node) -> Optional[GoType]:
         """(import path, name) of ``pkg.Name``: a selector on an imported
         package, a qualified type, or either with type arguments."""
