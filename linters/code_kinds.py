@@ -18,6 +18,8 @@ import re
 
 import pathspec
 
+from .rule import Option
+
 _JS = ("[jt]s", "[jt]sx", "[cm][jt]s")  # .js .ts .jsx .tsx .mjs .cjs .mts .cts
 
 #: gitignore globs of test code, for every language
@@ -101,6 +103,21 @@ class CodeKinds:
 
 
 DEFAULT = CodeKinds()
+
+#: the option of the built-in rules that stay quiet in test code
+SKIP_TEST_FILES = "skip-test-files"
+
+
+def skip_test_files_option(default: bool = True, why: str = "") -> Option:
+    """The ``skip-test-files`` option, described the same way by every rule."""
+    text = ("do not report in test code (`ctx.is_test_code`: `*_test.go`, `test_*.py`, `*.test.ts`, `tests/`, "
+            "`testdata/`, test-helper packages, fakes and mocks; config `test-code`)")
+    return Option(default, f"{text}: {why}" if why else text)
+
+
+def skips_test_code(rule) -> bool:
+    """Whether ``rule`` is checking test code and its ``skip-test-files`` option says to stay quiet."""
+    return bool(rule.options.get(SKIP_TEST_FILES)) and rule.ctx.is_test_code
 
 
 def has_generated_header(head: bytes, language: str) -> bool:

@@ -11,8 +11,10 @@ import re
 from typing import Optional
 
 from cnlint import Rule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 
-from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
+
+from .options import SKIP_TEST_FILES_OPTION
 
 #: What a finding's message says after naming the call.
 IMPACT = "bypassing PodDisruptionBudgets, so every replica of a workload can go down at once"
@@ -156,10 +158,10 @@ tests against a fake clientset) is fine: guard the loop with the phase check,
 or suppress with a reason:
 `// cnlint: ignore[K8S001] -- --disable-eviction was requested`.
 
-Test code is not reported by default: test files (`*_test.go`, `test_*.py`,
-`*_test.py`, files under `test/`, `tests/`, `testdata/`), test-helper packages
-(folders named `testing`, `testutil`, `e2e`, `fake`) and test doubles
-(`fake*.go`, `mock*.py`). To check them too:
+Test code is not reported by default: test files, test-helper packages
+(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
+(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
+(`ctx.is_test_code`; config `test-code`). To check them too:
 
 ```toml
 [options.K8S001]
@@ -168,7 +170,7 @@ skip-test-files = false
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)
 
 
 # ---- what a function's name says it does to pods (Go and Python) ----

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import call_args, keyed_elements, selector_parts, strip_pointer, text, unwrap, walk
 
+
 from .import_paths import CACHE, META_V1
-from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
+from .options import SKIP_TEST_FILES_OPTION
 
 #: ListWatch fields holding a function that receives the reflector's ListOptions
 LW_FUNCS = ("ListFunc", "WatchFunc", "ListWithContextFunc", "WatchFuncWithContext")
@@ -106,14 +108,15 @@ it changes what is requested from the API server, which is the point, but
 should be reviewed (for example when the literal set a `ResourceVersion` on
 purpose).
 
-Test code is not reported by default: test files (`*_test.go`, files under
-`test/`, `tests/`, `testdata/`), test-helper packages (folders named `testing`,
-`testutil`, `e2e`, `fake`) and test doubles (`fake*.go`); set
-`skip-test-files = false` to report them.
+Test code is not reported by default: test files, test-helper packages
+(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
+(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
+(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
+to report them.
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)
 
 
 class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, TreeSitterRule):

@@ -6,12 +6,14 @@ import re
 from typing import Optional
 
 from cnlint import Option, Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import (
     call_args, format_duration, keyed, parse_duration, selector_parts, strip_pointer, text, unwrap,
 )
 
+
 from .import_paths import CACHE, CTRL, TIME
-from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
+from .options import SKIP_TEST_FILES_OPTION
 
 MIN_PERIOD = "min-period"
 
@@ -123,14 +125,15 @@ use 0 if nothing relies on the resync. To allow shorter periods:
 min-period = "30s"
 ```
 
-Test code is not reported by default: test files (`*_test.go`, files under
-`test/`, `tests/`, `testdata/`), test-helper packages (folders named `testing`,
-`testutil`, `e2e`, `fake`) and test doubles (`fake*.go`); set
-`skip-test-files = false` to report them.
+Test code is not reported by default: test files, test-helper packages
+(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
+(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
+(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
+to report them.
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)
 
 
 class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):

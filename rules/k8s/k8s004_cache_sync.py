@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import call_args, selector_parts, text, unwrap, walk
 
+
 from .import_paths import CACHE
-from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
+from .options import SKIP_TEST_FILES_OPTION
 
 #: calls whose result says whether the caches synced
 WAITS = {"WaitForCacheSync", "WaitForNamedCacheSync", "WaitForNamedCacheSyncWithContext",
@@ -109,14 +111,15 @@ its caches before starting controllers; code outside a controller checks
 `mgr.GetCache().WaitForCacheSync(ctx)`. There is no automatic fix: what to do
 when the sync fails depends on the program.
 
-Test code is not reported by default: test files (`*_test.go`, files under
-`test/`, `tests/`, `testdata/`), test-helper packages (folders named `testing`,
-`testutil`, `e2e`, `fake`) and test doubles (`fake*.go`); set
-`skip-test-files = false` to report them.
+Test code is not reported by default: test files, test-helper packages
+(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
+(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
+(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
+to report them.
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)
 
 
 class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):

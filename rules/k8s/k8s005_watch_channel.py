@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import FUNCS, enclosing, selector_parts, text, unwrap, walk
 
+
 from .import_paths import META_V1, WATCH
-from .options import SKIP_TEST_FILES, SKIP_TEST_FILES_OPTION
+from .options import SKIP_TEST_FILES_OPTION
 
 #: an event-handling body that deals with error events
 ERROR_HANDLING = re.compile(r'^["`]ERROR["`]$')
@@ -118,14 +120,15 @@ code must read a raw watch, check `ok` on every receive, handle
 the last seen `resourceVersion` when the channel closes. There is no automatic
 fix: re-watching needs a loop the code does not have yet.
 
-Test code is not reported by default: test files (`*_test.go`, files under
-`test/`, `tests/`, `testdata/`), test-helper packages (folders named `testing`,
-`testutil`, `e2e`, `fake`) and test doubles (`fake*.go`); set
-`skip-test-files = false` to report them.
+Test code is not reported by default: test files, test-helper packages
+(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
+(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
+(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
+to report them.
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)
 
 
 class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):

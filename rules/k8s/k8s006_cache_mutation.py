@@ -14,13 +14,15 @@ import re
 from typing import Optional
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import (
     FUNCS, call_args, descendants, enclosing_function, literal_value, params, root_identifier, selector_parts,
     text, unwrap,
 )
 
+
 from .import_paths import CACHE, META_V1
-from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
+from .options import SKIP_TEST_FILES_OPTION
 
 META = "k8s.io/apimachinery/pkg/api/meta"
 UNSTRUCTURED = "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -80,7 +82,7 @@ class CacheObjectMutated(Rule):
     severity = "error"
     tags = ("kubernetes", "correctness", "concurrency", "client-go")
     precision = "high"
-    options = {SKIP_TEST_FILES: skip_test_files_option()}
+    options = {SKIP_TEST_FILES: SKIP_TEST_FILES_OPTION}
     help = """\
 ## What it does
 Reports Go code that changes an object it got from a shared informer cache
@@ -246,7 +248,7 @@ class CacheObjectMutatedGo(CacheObjectMutated, TreeSitterRule):
 
     def check_tree(self, root):
         self._reset()
-        if skip_file(self) or not any(
+        if skips_test_code(self) or not any(
                 p.startswith(("k8s.io/", "sigs.k8s.io/")) or "/listers/" in p or "/informers/" in p
                 for p in self.ctx.go.imports.names.values()):
             self._functions = {}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Optional
 
 from cnlint import Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import descendants, enclosing_function, format_duration, keyed_elements, text
 
+
 from .import_paths import CTRL, CTRL_MANAGER, LEADERELECTION, RESOURCELOCK
-from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
+from .options import SKIP_TEST_FILES_OPTION
 
 COMPONENT_BASE = ("k8s.io/component-base/config", "k8s.io/component-base/config/v1alpha1")
 
@@ -39,7 +41,7 @@ class LeaderElectionMisconfigured(Rule):
     tags = ("kubernetes", "correctness", "client-go", "controller-runtime", "leader-election")
     precision = "high"
     fixable = "unsafe"
-    options = {SKIP_TEST_FILES: skip_test_files_option()}
+    options = {SKIP_TEST_FILES: SKIP_TEST_FILES_OPTION}
     help = """\
 ## What it does
 Reports Go leader-election settings that client-go refuses at run time:
@@ -155,7 +157,7 @@ class LeaderElectionMisconfiguredGo(LeaderElectionMisconfigured, TreeSitterRule)
     """
 
     def on_match(self, captures):
-        if skip_file(self):
+        if skips_test_code(self):
             return
         if "k8s007.lit" in captures:
             self._literal(captures["k8s007.lit"][0], captures["k8s007.body"][0])

@@ -8,14 +8,16 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import (
     breaks_loop, call_args, descendants, enclosing_loops, is_bounded_loop, is_immediately_called,
     loop_level_nodes, loop_variables, params, root_identifier, text,
 )
 from cnlint.python import is_k8s_name, is_none, walk
 
+
 from .import_paths import CTRL, CTRL_CLIENT
-from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
+from .options import SKIP_TEST_FILES_OPTION
 
 CLIENTSET = "k8s.io/client-go/kubernetes"
 #: (import path, function) -> what it builds
@@ -62,7 +64,7 @@ class ClientBuiltPerCall(Rule):
     severity = "warning"
     tags = ("kubernetes", "performance", "reliability", "client-go")
     precision = "high"
-    options = {SKIP_TEST_FILES: skip_test_files_option()}
+    options = {SKIP_TEST_FILES: SKIP_TEST_FILES_OPTION}
     help = """\
 ## What it does
 Reports code that builds a Kubernetes client, or loads its configuration,
@@ -186,7 +188,7 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
         if what is None and target is not None and target[1] in ("NewForConfig", "NewForConfigOrDie") \
                 and "/clientset/" in target[0] + "/":
             what = "a generated clientset"
-        if what is None or skip_file(self):
+        if what is None or skips_test_code(self):
             return
         shown = f"`{text(call.child_by_field_name('function'))}`"
         if self._lazy_init(call):
@@ -367,7 +369,7 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
     METADATA_DEPENDENCIES = (ParentNodeProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._skip = skip_file(self)
+        self._skip = skips_test_code(self)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._skip:

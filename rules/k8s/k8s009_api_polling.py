@@ -9,14 +9,16 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import (
     call_args, descendants, enclosing_loops, is_bounded_loop, loop_header, loop_level_nodes, selector_parts,
     text,
 )
 from cnlint.python import bool_value, dotted_name, is_k8s_name, keyword_arg, walk
 
+
 from .import_paths import META_V1, TIME
-from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
+from .options import SKIP_TEST_FILES_OPTION
 
 #: CoreV1(), AppsV1(), NetworkingV1beta1(), ... on a typed clientset
 _GROUP_VERSION = re.compile(r"^[A-Z][A-Za-z0-9]*V[0-9]+((alpha|beta)[0-9]+)?$")
@@ -29,7 +31,7 @@ class ApiPollingLoop(Rule):
     severity = "warning"
     tags = ("kubernetes", "performance", "reliability", "client-go")
     precision = "high"
-    options = {SKIP_TEST_FILES: skip_test_files_option()}
+    options = {SKIP_TEST_FILES: SKIP_TEST_FILES_OPTION}
     help = """\
 ## What it does
 Reports reads from the Kubernetes API repeated by hand in an unbounded loop
@@ -156,7 +158,7 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
 
     def on_match(self, captures):
         call = captures["k8s009.call"][0]
-        if not self._is_api_read(call) or skip_file(self):
+        if not self._is_api_read(call) or skips_test_code(self):
             return
         if "Continue" in text(call_args(call)[-1]):
             return  # paginating (ListOptions{Continue: token}): each round reads the next page
@@ -311,7 +313,7 @@ class ApiPollingLoopPython(ApiPollingLoop, PythonRule):
     METADATA_DEPENDENCIES = (ParentNodeProvider,)
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._skip = skip_file(self)
+        self._skip = skips_test_code(self)
         self._apis: set[str] = set()  # dotted names bound to a kubernetes client API object
         self._reported: set[int] = set()  # loops already reported (one finding per loop)
 

@@ -7,9 +7,11 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import Option, PythonRule, Rule
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.python import argument, dotted_name, has_star_args, k8s_client_member, keyword_arg
 
-from .options import SKIP_TEST_FILES, skip_file, skip_test_files_option
+
+from .options import SKIP_TEST_FILES_OPTION
 
 TIMEOUT_SECONDS = "timeout-seconds"
 REQUEST_TIMEOUT = "request-timeout"
@@ -32,7 +34,7 @@ class WatchWithoutTimeout(Rule):
         TIMEOUT_SECONDS: Option(300, "the `timeout_seconds=` value the fix adds"),
         REQUEST_TIMEOUT: Option(0, "when > 0, the fix also adds `_request_timeout=` with this many "
                                    "seconds (a client-side socket timeout; keep it above timeout-seconds)"),
-        SKIP_TEST_FILES: skip_test_files_option(),
+        SKIP_TEST_FILES: SKIP_TEST_FILES_OPTION,
     }
     help = """\
 ## What it does
@@ -118,7 +120,7 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
     requires = ("stream(", ".watch(")
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._skip = skip_file(self)
+        self._skip = skips_test_code(self)
         self._watches: set[str] = set()    # dotted names bound to a Watch()
         self._dynamic: set[str] = set()    # dotted names bound to a DynamicClient
         self._resources: set[str] = set()  # dotted names bound to dyn.resources.get(...)

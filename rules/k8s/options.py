@@ -1,26 +1,9 @@
-"""The ``skip-test-files`` option of the K8S rules."""
+"""The ``skip-test-files`` option of the K8S rules (test code: ``ctx.is_test_code``)."""
 
 from __future__ import annotations
 
-from cnlint import Option
+from cnlint.code_kinds import skip_test_files_option
 
-SKIP_TEST_FILES = "skip-test-files"
-SKIP_TEST_FILES_OPTION = Option(
-    True,
-    "do not report in test code (`ctx.is_test_code`: `*_test.go`, `test_*.py`, `test/`, `testdata/`, "
-    "test-helper packages such as `testing/`, `fake/`, `e2e/`, test doubles; config `test-code`): fake "
-    "clientsets and e2e fixtures manipulate pods, watches and informers in ways that are harmless there",
-)
-
-
-def skip_test_files_option() -> Option:
-    return Option(
-        True,
-        "do not report in test code (`ctx.is_test_code`: `*_test.go`, `test_*.py`, `test/`, `testdata/`, "
-        "test-helper packages, fakes and mocks; config `test-code`): fakes, e2e helpers and deliberately "
-        "broken configs live there",
-    )
-
-
-def skip_file(rule) -> bool:
-    return bool(rule.options.get(SKIP_TEST_FILES)) and rule.ctx.is_test_code
+SKIP_TEST_FILES_OPTION = skip_test_files_option(
+    True, "fake clientsets, e2e helpers and deliberately broken configs manipulate pods, watches, informers "
+          "and clients in ways that are harmless there")

@@ -7,9 +7,9 @@ Checks: ``http_timeout_go.py`` (tree-sitter, Go) and ``http_timeout_py.py``
 from __future__ import annotations
 
 from cnlint import Option, Rule
+from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option, skips_test_code
 
 TIMEOUT = "timeout"
-SKIP_TEST_FILES = "skip-test-files"
 
 
 class HttpClientWithoutTimeout(Rule):
@@ -22,11 +22,7 @@ class HttpClientWithoutTimeout(Rule):
     fixable = "unsafe"
     options = {
         TIMEOUT: Option(10, "seconds used by the fix (`Timeout: 10 * time.Second`, `timeout=10`)"),
-        SKIP_TEST_FILES: Option(
-            True,
-            "do not report in test files (`*_test.go`, `test_*.py`, `tests/`, ...), which talk to "
-            "local test servers",
-        ),
+        SKIP_TEST_FILES: skip_test_files_option(True, "tests talk to local test servers"),
     }
     help = """\
 ## What it does
@@ -146,7 +142,7 @@ What is not reported:
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)
 
     def timeout_seconds(self) -> float:
         value = self.options.get(TIMEOUT, 10)

@@ -8,9 +8,9 @@ The checks live next to this module, one per backend:
 
 from __future__ import annotations
 
-from cnlint import Option, Rule
+from cnlint import Rule
+from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option, skips_test_code
 
-SKIP_TEST_FILES = "skip-test-files"
 
 
 class TlsVerificationDisabled(Rule):
@@ -26,10 +26,7 @@ class TlsVerificationDisabled(Rule):
     security_severity = 7.4
     fixable = None
     options = {
-        SKIP_TEST_FILES: Option(
-            False,
-            "do not report in test files (`*_test.go`, `test_*.py`, `*.test.ts`, `tests/`, ...)",
-        ),
+        SKIP_TEST_FILES: skip_test_files_option(False),
     }
     help = """\
 ## What it does
@@ -208,5 +205,4 @@ talking to localhost), suppress the finding with a reason:
 """
 
     def skip_file(self) -> bool:
-        """Whether the current file is a test file the options tell us to skip."""
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-from cnlint import Option, Rule
-
-SKIP_TEST_FILES = "skip-test-files"
+from cnlint import Rule
+from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option, skips_test_code
 
 #: A function whose name says it reads a token without verifying it documents
 #: the choice, like the libraries' own ``get_unverified_claims``.
@@ -41,11 +40,7 @@ class TokenVerificationDisabled(Rule):
     # The rule reports both kinds, so it carries the lower score.
     security_severity = 8.1
     options = {
-        SKIP_TEST_FILES: Option(
-            True,
-            "do not report in test files (`*_test.go`, `test_*.py`, `tests/`...), which decode the tokens "
-            "they just minted",
-        ),
+        SKIP_TEST_FILES: skip_test_files_option(True, "tests decode the tokens they just minted"),
     }
     help = """\
 ## What it does
@@ -163,4 +158,4 @@ What is not reported:
 """
 
     def skip_file(self) -> bool:
-        return bool(self.options.get(SKIP_TEST_FILES)) and self.ctx.is_test_code
+        return skips_test_code(self)
