@@ -49,7 +49,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .go_flow import COMPOSITE, NEW, VARIABLE, Escape, Fn, Loc
+from .go_flow_graph import COMPOSITE, NEW, VARIABLE, Escape, Fn, Loc
 
 CACHE_SUBDIR = "go-escape"
 FORMAT = 1

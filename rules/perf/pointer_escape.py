@@ -1,7 +1,8 @@
 """PERF001 pointer-return-escapes: returning a pointer to memory the function allocates.
 
 The analysis lives next to this module: ``go_flow.py`` (the syntactic escape
-analysis), ``go_gate.py`` (which functions and statements it must look at),
+analysis; its graph, statements and expressions in ``go_flow_*.py``),
+``go_gate.py`` (which functions and statements it must look at),
 ``go_package.py`` (package-level constants and types) and
 ``go_escape_compiler.py`` (the compiler-confirmed mode: ``go build
 -gcflags=-m=2``, cached per package).
@@ -15,7 +16,8 @@ import re
 from cnlint import Option, TreeSitterRule
 
 from . import go_escape_compiler as compiler
-from .go_flow import COMPOSITE, NEW, Analyzer, Escape
+from .go_flow import Analyzer
+from .go_flow_graph import COMPOSITE, NEW, Escape
 from .go_gate import FileGate, outer_func_literals
 from .go_package import ConstEnv, TypeInfo, package_index
 
