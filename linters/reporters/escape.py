@@ -28,6 +28,7 @@ _UNSAFE_KEEP_TABS = re.compile(f"[{_UNSAFE_CHARS}]|##\\[")
 # leading whitespace (and our own colour codes), then "::"
 _COMMAND_START = re.compile(r"^((?:\s|\x1b\[[0-9;]*m)*):(?=:)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LEAD_COLONS = re.compile(r"\s*::")
 
 
 def escape_char(ch: str) -> str:
@@ -60,20 +61,25 @@ def escape_controls(text: str) -> str:
     return _CONTROLS.sub(lambda m: escape_char(m.group()), text) if _CONTROLS.search(text) else text
 
 
-def char_escapes(line: str) -> list[str]:
+def char_escapes(line: str) -> list[str] | str:
     """How each character of a source line is shown (tabs kept), so that a caret
-    line can be aligned under the escaped text."""
+    line can be aligned under the escaped text; the line itself when nothing in
+    it needs escaping (the common case, and much cheaper)."""
+    lead = _LEAD_COLONS.match(line)
+    if not lead and not _UNSAFE_KEEP_TABS.search(line):
+        return line
     out = [escape_char(c) if _UNSAFE_KEEP_TABS.match(c) else c for c in line]
     for m in re.finditer(r"##\[", line):
         out[m.end() - 1] = "\\x5b"
-    m = re.match(r"\s*::", line)
-    if m:
-        out[m.end() - 2] = "\\x3a"
+    if lead:
+        out[lead.end() - 2] = "\\x3a"
     return out
 
 
 def guard_line(line: str) -> str:
     """A whole output line that the GitHub runner will not read as a ``::command``."""
+    if "::" not in line:
+        return line
     return _COMMAND_START.sub(lambda m: m.group(1) + "\\x3a", line, count=1)
 
 

@@ -7,6 +7,7 @@ source line is shown as a window around the span.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 
@@ -22,6 +23,7 @@ LINE_WINDOW = 200
 #: Code points of a message shown; a rule that quotes a huge expression does not flood the terminal.
 MESSAGE_LIMIT = 2000
 _ELLIPSIS = "\u2026"
+_NOT_TAB = re.compile(r"[^\t]")
 
 
 def _width(ch: str) -> int:
@@ -49,12 +51,16 @@ def source_lines(line: str, start_col: int, end_col: int | None) -> tuple[str, s
     lead = _ELLIPSIS if begin > 0 else ""
     text = lead + "".join(shown) + (_ELLIPSIS if end < len(line) else "")
     a, b = start0 - begin, min(stop0, end) - begin
+    if isinstance(shown, str) and shown.isascii():  # the common case: one column per character
+        pad = " " * len(lead) + _NOT_TAB.sub(" ", shown[:a])
+        return text, pad + "^" * ((b - a) + 3 * shown.count("\t", a, b) or 1)
+    pad = " " * len(lead) + "".join("\t" if p == "\t" else " " * _part_width(p) for p in shown[:a])
+    return text, pad + "^" * (sum(4 if p == "\t" else _part_width(p) for p in shown[a:b]) or 1)
 
-    def width(parts, tab: int) -> int:
-        return sum(tab if p == "\t" else len(p) if len(p) > 1 else _width(p) for p in parts)
 
-    pad = " " * len(lead) + "".join("\t" if p == "\t" else " " * width([p], 1) for p in shown[:a])
-    return text, pad + "^" * (width(shown[a:b], 4) or 1)
+def _part_width(shown: str) -> int:
+    """Columns of one character as shown: an escape is ASCII, one column per character."""
+    return len(shown) if len(shown) > 1 else _width(shown)
 
 
 def caret_line(line: str, start_col: int, end_col: int | None) -> str:
