@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .config import Config, ConfigError, load_config, project_root
-from .reporters.escape import escape, guard_line, verbatim_in_ci
+from .reporters.escape import escape, guard_line, json_safe, verbatim_in_ci
 from .runner import load, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -469,7 +469,7 @@ def merge_sarif(files, output, category):
         except (OSError, ValueError, RecursionError) as e:
             _fail(f"{path}: not a readable SARIF file: {e}")
     try:
-        text = json.dumps(merge(logs, category), indent=2, ensure_ascii=False) + "\n"
+        text = json_safe(json.dumps(merge(logs, category), indent=2, ensure_ascii=False) + "\n")
     except (MergeError, KeyError, IndexError, TypeError, AttributeError) as e:
         _fail(f"cannot merge: {e}")
     if output:

@@ -197,6 +197,13 @@ def test_merge_sarif_of_something_else_is_a_clean_error(project, content):
     assert res.exit_code == 2 and "is not a SARIF log" in res.stderr, res.output
 
 
+def test_merged_sarif_is_valid_utf8(project):
+    write(project, {"s.sarif": '{"runs": [{"tool": {"driver": {"name": "cnlint"}}, "invocations": [{'
+                               '"toolExecutionNotifications": [{"message": {"text": "bad\\udcffname"}}]}]}]}'})
+    res = cnlint("merge-sarif", "s.sarif")
+    assert res.exit_code == 0 and "bad\\\\xffname" in res.stdout_bytes.decode("utf-8"), res.output
+
+
 def test_rules_listing_escapes_custom_rules(project):
     write(project, {"testrules.py": '''
         from cnlint import PythonRule
