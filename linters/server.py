@@ -263,7 +263,9 @@ def _warm_up() -> None:
 
 def _uri_for(base_uri: str, path: str) -> str:
     if os.path.isabs(path):
-        return "file://" + path
+        from .reporters.sarif import file_uri
+
+        return file_uri(path)  # percent-encoded: a space or "#" in a name is not a valid URI
     return base_uri
 
 
