@@ -203,7 +203,9 @@ class Engine:
 
         syntax = SYNTAX_ERROR in enabled
         if language == languages.PYTHON:
-            self._run_python(ctx, active, on_crash, syntax)
+            skipped = self._run_python(ctx, active, on_crash, syntax)
+            if skipped:
+                result.notices.append(Notice(NoticeKind.SKIPPED, path, skipped))
         else:
             self._run_treesitter(ctx, active, on_crash, syntax)
 
@@ -239,32 +241,44 @@ class Engine:
             self._syntax_error(ctx, *err)
         ts_backend.run_rules(ctx, active, on_crash)
 
-    def _run_python(self, ctx: FileContext, active, on_crash, syntax: bool) -> None:
+    def _run_python(self, ctx: FileContext, active, on_crash, syntax: bool) -> str | None:
+        """Parse and run the Python rules; the reason when the file was skipped."""
         import libcst as cst
 
         from .backends import python as py_backend
+        from .backends.python_depth import too_deep
 
         if not active:
             # Only the syntax check wants this file: CPython's own parser is ~10x
             # faster than building a libcst tree nobody will visit.
             with profiling.timed("parse python (CPython ast, syntax only)"):
                 self._python_syntax_only(ctx)
-            return
-        try:
-            with profiling.timed("parse python (libcst)"):
-                py_backend.parse(ctx, self._document(ctx))
-        except cst.ParserSyntaxError as e:
-            # CPython's parser pinpoints errors better than libcst ("error at 2:0"
-            # for an unclosed parameter list on line 1); use libcst's position
-            # only when the two grammars disagree.
-            if syntax and not self._python_syntax_only(ctx):
-                start, stop = py_backend.syntax_error_position(ctx, e)
-                self._syntax_error(ctx, start, stop, "syntax error: " + e.message.split(": ", 1)[-1])
-            return
-        except RecursionError:
-            self._syntax_error(ctx, 0, 0, "syntax error: too deeply nested to parse")
-            return
-        py_backend.run_rules(ctx, active, on_crash)
+            return None
+        with profiling.timed("nesting depth guard"):
+            deep = too_deep(ctx.source.text)
+        if deep:
+            # libcst would crash the process or take minutes: CPython's parser
+            # (hardened against deep input) may still name a syntax error
+            if syntax and self._python_syntax_only(ctx):
+                return None
+            what, n, limit = deep
+            return f"too deeply nested for the Python parser ({n} {what} > limit {limit}); skipped"
+        with py_backend.deep_recursion():
+            try:
+                with profiling.timed("parse python (libcst)"):
+                    py_backend.parse(ctx, self._document(ctx))
+            except cst.ParserSyntaxError as e:
+                # CPython's parser pinpoints errors better than libcst ("error at 2:0"
+                # for an unclosed parameter list on line 1); use libcst's position
+                # only when the two grammars disagree.
+                if syntax and not self._python_syntax_only(ctx):
+                    start, stop = py_backend.syntax_error_position(ctx, e)
+                    self._syntax_error(ctx, start, stop, "syntax error: " + e.message.split(": ", 1)[-1])
+                return None
+            except (RecursionError, MemoryError) as e:
+                return f"too deeply nested or too large for the Python parser ({type(e).__name__}); skipped"
+            py_backend.run_rules(ctx, active, on_crash)
+        return None
 
     def _document(self, ctx: FileContext):
         """The incremental parse state of an open editor document (language server only)."""

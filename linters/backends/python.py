@@ -13,6 +13,8 @@ libcst, and only when an active rule declared it.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from typing import Any, Callable, ClassVar, Iterable
 
@@ -114,6 +116,25 @@ def _reindent(code: str, source, start_byte: int) -> str:
 def _short(code: str, n: int = 60) -> str:
     code = " ".join(code.split())
     return code if len(code) <= n else code[: n - 1] + "…"
+
+
+# Python code that walks a libcst tree (this backend, libcst's metadata, the
+# rules) recurses once or twice per level of nesting. python_depth lets through
+# files up to 3,000 `elif` branches and 1,200 chained operators; the default
+# limit of 1,000 frames is too low for them, and on CPython 3.11+ calls between
+# Python functions take no C stack, so the limit can be raised while a file is
+# checked (and is put back afterwards, whatever happened).
+_RECURSION_LIMIT = 30_000
+
+
+@contextlib.contextmanager
+def deep_recursion():
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, _RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
 
 
 def parse(ctx: FileContext, document: IncrementalModule | None = None) -> cst.Module:
