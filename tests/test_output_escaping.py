@@ -10,7 +10,7 @@ import re
 import pytest
 
 from cnlint.reporters import escape as esc
-from cnlint.reporters import text
+from cnlint.reporters import output, text
 
 from conftest import cnlint, write
 
@@ -188,6 +188,18 @@ def test_a_failed_write_leaves_the_old_report(project, monkeypatch, option):
     assert res.exit_code == 2 and "No space left on device" in res.stderr, res.output
     assert (project / "report").read_text() == "old report\n"
     assert sorted(os.listdir(project)) == ["a.py", "pyproject.toml", "report", "testrules.py"]  # no temp file
+
+
+def test_a_report_replaces_a_symlink_and_writes_to_dev_stdout(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "victim"
+    outside.write_text("keep\n")
+    write(project, {"a.py": "eval('1')\n"})
+    os.symlink(outside, project / "report.sarif")
+    res = cnlint("check", "--no-cache", "--select", "TST003", "--sarif-output", "report.sarif", "a.py")
+    assert res.exit_code == 1, res.output
+    assert outside.read_text() == "keep\n"  # a committed link cannot redirect the report
+    assert not os.path.islink(project / "report.sarif") and json.loads((project / "report.sarif").read_text())
+    assert output.write_report("/dev/stdout", "") is None
 
 
 @pytest.mark.parametrize("content", ["[]", '{"a": 1}', '{"runs": [1]}', '{"runs": [{"tool": 3}]}', "7"])
