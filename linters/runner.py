@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from . import profiling
+from . import pool, profiling
 from .cache import Cache, open_for_run, salt
 from .config import Config, drop_untrusted, validate_rules
 from .discovery import Excluder, Target, discover
 from .engine import Engine, Selection, resolve_selection
 from .loader import Registry, rules_for
-from .model import Finding, Notice, NoticeKind, merge_order
+from .model import FileResult, Finding, Notice, NoticeKind, merge_order
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_MIN_FILES = 24
@@ -69,6 +68,16 @@ def _cache(cfg: Config, cache_salt: str | None) -> Cache | None:
     return Cache(cfg.root, cache_salt) if cache_salt else None
 
 
+def _bounded_jobs(wanted: int, notices: list[Notice]) -> int:
+    """Worker processes: as many as asked, but never more than the CPUs we may use
+    (a repository's config saying ``jobs = 100000`` must not fork 100,000 workers)."""
+    cpus = pool.cpu_count()
+    if wanted > cpus:
+        notices.append(Notice(NoticeKind.SKIPPED, "jobs",
+                              f"{wanted} worker processes asked for, but only {cpus} CPUs available; using {cpus}"))
+    return min(wanted, cpus) if wanted else cpus
+
+
 def shard_of(path: str, shards: int) -> int:
     """Deterministic shard (0-based) of a file: stable whatever else changes in the repo."""
     return int(hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()[:8], 16) % shards
@@ -106,7 +115,7 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
     cache_salt = open_for_run(cfg.root, salt(selection.enabled, registry, selection, cfg), result.notices) \
         if use_cache else None  # checks and creates the database before any worker opens it
 
-    jobs = jobs or cfg.jobs or os.cpu_count() or 1
+    jobs = _bounded_jobs(jobs or cfg.jobs, result.notices)
     if jobs == 1 or len(targets) < _PARALLEL_MIN_FILES:
         engine = Engine(cfg, registry, selection, cwd=cwd, cache=_cache(cfg, cache_salt))
         file_results = []
@@ -122,14 +131,24 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
         n = max(1, min(64, len(targets) // (jobs * 8)))
         chunks = [targets[i:i + n] for i in range(0, len(targets), n)]
         file_results = []
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(cfg, selection, cwd, cache_salt, profile is not None)) as pool:
-            for rs, stats in pool.map(_check_chunk, chunks):
-                file_results.extend(rs)
-                if stats and profile is not None:
-                    profile.update(stats)
-                if progress:
-                    progress(len(rs), len(targets))
+
+        def done(chunk, value):
+            rs, stats = value
+            file_results.extend(rs)
+            if stats and profile is not None:
+                profile.update(stats)
+            if progress:
+                progress(len(rs), len(targets))
+
+        def crashed(target: Target, exitcode) -> None:
+            file_results.append(FileResult(target.path, notices=[Notice(
+                NoticeKind.INTERNAL_ERROR, target.path,
+                f"the parser or a rule crashed on this file ({pool.describe_exit(exitcode)}); skipped")]))
+            if progress:
+                progress(1, len(targets))
+
+        pool.run_chunks(chunks, jobs, _init_worker, (cfg, selection, cwd, cache_salt, profile is not None),
+                        _check_chunk, done, crashed)
 
     for fr in file_results:
         result.findings.extend(fr.findings)
