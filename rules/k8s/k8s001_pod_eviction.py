@@ -11,7 +11,7 @@ import re
 from typing import Optional
 
 from cnlint import Rule
-from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES
 
 
 from .options import SKIP_TEST_FILES_OPTION
@@ -168,9 +168,6 @@ Test code is not reported by default: test files, test-helper packages
 skip-test-files = false
 ```
 """
-
-    def skip_file(self) -> bool:
-        return skips_test_code(self)
 
 
 # ---- what a function's name says it does to pods (Go and Python) ----

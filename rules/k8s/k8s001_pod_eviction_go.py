@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from cnlint import TreeSitterRule
+from cnlint.code_kinds import skips_test_code
 from cnlint.golang import (
     FUNCS, call_args, contains, enclosing, enclosing_function_name, selector_parts, strip_pointer, text,
     unwrap, walk,
@@ -38,7 +39,7 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
 
     def visit_call_expression(self, call) -> None:
         operand, method = selector_parts(call)
-        if method not in ("Delete", "DeleteCollection") or self.skip_file():
+        if method not in ("Delete", "DeleteCollection") or skips_test_code(self):
             return
         pods_call = self._pods_client(operand, call)
         pod_arg = None

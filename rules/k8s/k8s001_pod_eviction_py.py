@@ -18,6 +18,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule
+from cnlint.code_kinds import skips_test_code
 from cnlint.python import argument, dotted_name, k8s_client_member, keyword_arg
 
 from .k8s001_pod_eviction import (
@@ -45,7 +46,7 @@ class PodDeleteInsteadOfEvictionPython(PodDeleteInsteadOfEviction, PythonRule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
-        self._skip = self.skip_file()
+        self._skip = skips_test_code(self)
         self._client = _client_module_name(node)
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -115,9 +115,6 @@ Test code is not reported by default: test files, test-helper packages
 to report them.
 """
 
-    def skip_file(self) -> bool:
-        return skips_test_code(self)
-
 
 class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, TreeSitterRule):
     languages = ("go",)
@@ -125,7 +122,7 @@ class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, TreeSitterRule):
 
     def visit_composite_literal(self, node) -> None:
         typ = strip_pointer(node.child_by_field_name("type"))
-        if typ is None or self.ctx.go.qualified(typ) != (CACHE, "ListWatch") or self.skip_file():
+        if typ is None or self.ctx.go.qualified(typ) != (CACHE, "ListWatch") or skips_test_code(self):
             return
         for key, (_, value) in keyed_elements(node.child_by_field_name("body")).items():
             if key in LW_FUNCS and value is not None and value.type == "func_literal":
@@ -139,7 +136,7 @@ class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, TreeSitterRule):
         if target.type != "selector_expression" or value.type != "func_literal":
             return
         field = text(target.child_by_field_name("field"))
-        if field in LW_FUNCS and CACHE in self.ctx.go.imports.names.values() and not self.skip_file():
+        if field in LW_FUNCS and CACHE in self.ctx.go.imports.names.values() and not skips_test_code(self):
             self._check(field, value)
 
     def _check(self, key: str, fn) -> None:

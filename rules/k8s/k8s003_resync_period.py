@@ -132,9 +132,6 @@ Test code is not reported by default: test files, test-helper packages
 to report them.
 """
 
-    def skip_file(self) -> bool:
-        return skips_test_code(self)
-
 
 class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
     languages = ("go",)
@@ -170,7 +167,7 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
                 index = SINGLE_INFORMERS[name]
             elif "/informers/" in path + "/" and GENERATED_INFORMER.match(name):
                 index = self._generated_index(args)
-        if index is None or index >= len(args) or self.skip_file():
+        if index is None or index >= len(args) or skips_test_code(self):
             return
         what = f"`{text(operand)}.{name}`"
         self._check(args[index], what, fixable=True)
@@ -200,7 +197,7 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
             return
         if key == "SyncPeriod" and not q[0].startswith(CTRL):
             return
-        if self.skip_file():
+        if skips_test_code(self):
             return
         target = self._pointee(value, elem)
         if target is not None:

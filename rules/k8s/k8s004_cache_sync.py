@@ -118,9 +118,6 @@ Test code is not reported by default: test files, test-helper packages
 to report them.
 """
 
-    def skip_file(self) -> bool:
-        return skips_test_code(self)
-
 
 class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
     languages = ("go",)
@@ -146,14 +143,14 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
             else:
                 what = "a map of informer type to synced" if name == "WaitForCacheSync" and \
                     _looks_like_factory(operand) else "whether the caches synced"
-            if self.skip_file():
+            if skips_test_code(self):
                 return
             self.report(call, f"the result of `{_short(text(call.child_by_field_name('function')))}` ({what}) is "
                               "ignored: when the stop channel or context closes before the initial list "
                               "completes it returns false and the caches are still empty or partial; check "
                               "it and stop when a cache did not sync")
         elif POLL.match(name) and operand is not None and "wait" in text(operand) and \
-                "HasSynced" in text(call.child_by_field_name("arguments")) and not self.skip_file():
+                "HasSynced" in text(call.child_by_field_name("arguments")) and not skips_test_code(self):
             self.report(call, f"the error of `{text(operand)}.{name}` waiting for `HasSynced` is ignored: when it "
                               "gives up, the caches are still empty or partial; check it before reading the cache")
 
@@ -170,7 +167,7 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
     def _check_function(self, fn) -> None:
         body = fn.child_by_field_name("body")
         if body is None or not _in_source(self.ctx, body, b"Start", b"Run(") or \
-                not _in_source(self.ctx, body, *READ_HINTS) or self.skip_file():
+                not _in_source(self.ctx, body, *READ_HINTS) or skips_test_code(self):
             return
         start = None
         for node in walk(body, into_funcs=False):

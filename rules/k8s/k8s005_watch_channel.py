@@ -127,9 +127,6 @@ Test code is not reported by default: test files, test-helper packages
 to report them.
 """
 
-    def skip_file(self) -> bool:
-        return skips_test_code(self)
-
 
 class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
     languages = ("go",)
@@ -137,7 +134,7 @@ class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
 
     def visit_call_expression(self, call) -> None:
         operand, name = selector_parts(call)
-        if name != "ResultChan" or self.skip_file():
+        if name != "ResultChan" or skips_test_code(self):
             return
         watch_call = self._raw_watch(operand, call)
         if watch_call is None:

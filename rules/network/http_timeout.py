@@ -7,7 +7,7 @@ Checks: ``http_timeout_go.py`` (tree-sitter, Go) and ``http_timeout_py.py``
 from __future__ import annotations
 
 from cnlint import Option, Rule
-from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option
 
 TIMEOUT = "timeout"
 
@@ -141,8 +141,6 @@ What is not reported:
   which talk to local test servers; set `skip-test-files = false` to check them.
 """
 
-    def skip_file(self) -> bool:
-        return skips_test_code(self)
 
     def timeout_seconds(self) -> float:
         value = self.options.get(TIMEOUT, 10)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from cnlint import TreeSitterRule, golang as go
+from cnlint.code_kinds import skips_test_code
 
 from .http_timeout import HttpClientWithoutTimeout
 
@@ -48,7 +49,7 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
     """
 
     def on_match(self, captures):
-        if self.skip_file():
+        if skips_test_code(self):
             return
         if "net001.call" in captures:
             self._call(captures["net001.call"][0], self.text(captures["net001.fn"][0]))

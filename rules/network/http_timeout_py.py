@@ -13,6 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import PythonRule
+from cnlint.code_kinds import skips_test_code
 from cnlint.python import ScopeTracker, full_name, has_star_args, is_none, keyword_arg, positional_args, short
 
 from .http_timeout import HttpClientWithoutTimeout
@@ -38,7 +39,7 @@ class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, Scope
     requires = ("requests", "httpx")
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._skip = self.skip_file()
+        self._skip = skips_test_code(self)
         self.scope_reset(node)
 
     def leave_Module(self, original_node: cst.Module) -> None:

@@ -9,7 +9,7 @@ The checks live next to this module, one per backend:
 from __future__ import annotations
 
 from cnlint import Rule
-from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option
 
 
 
@@ -204,5 +204,3 @@ talking to localhost), suppress the finding with a reason:
 `// cnlint: ignore[SEC001] -- dev-only, talks to localhost`.
 """
 
-    def skip_file(self) -> bool:
-        return skips_test_code(self)

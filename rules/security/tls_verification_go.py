@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from cnlint import TreeSitterRule
+from cnlint.code_kinds import skips_test_code
 from cnlint.golang import FUNCS, enclosing, keyed_elements, strip_pointer, unwrap, walk
 
 from .tls_verification import TlsVerificationDisabled
@@ -82,7 +83,7 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
 
     # ---- matches ----
     def on_match(self, captures):
-        if self.skip_file():
+        if skips_test_code(self):
             return
         if "sec001.elem" in captures:
             self._keyed(captures["sec001.elem"][0], self.text(captures["sec001.key"][0]))

@@ -10,6 +10,7 @@ server options, where ``rejectUnauthorized`` governs client certificates.
 from __future__ import annotations
 
 from cnlint import TreeSitterRule, languages
+from cnlint.code_kinds import skips_test_code
 
 from .tls_verification import TlsVerificationDisabled
 
@@ -49,7 +50,7 @@ class TlsVerificationDisabledJs(TlsVerificationDisabled, TreeSitterRule):
     """
 
     def on_match(self, captures):
-        if self.skip_file():
+        if skips_test_code(self):
             return
         key = self._name(captures["sec001.key"][0])
         raw = captures["sec001.value"][0]

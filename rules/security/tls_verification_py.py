@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from cnlint import PythonRule
+from cnlint.code_kinds import skips_test_code
 from cnlint.python import bool_value, keyword_arg, string_value
 
 from .tls_verification import TlsVerificationDisabled
@@ -82,7 +83,7 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
 
     # ---- per-module state ----
     def visit_Module(self, node: cst.Module) -> None:
-        self._skip = self.skip_file()
+        self._skip = skips_test_code(self)
         self._module = node
         self._scopes: list[cst.CSTNode] = [node]  # functions and classes, innermost last
         self._bound: dict[tuple[int, str], Optional[str]] = {}  # (scope id, dotted name) -> kind

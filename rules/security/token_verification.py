@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule
-from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option
 
 #: A function whose name says it reads a token without verifying it documents
 #: the choice, like the libraries' own ``get_unverified_claims``.
@@ -157,5 +157,3 @@ What is not reported:
   the tokens they just minted; set `skip-test-files = false` to check them.
 """
 
-    def skip_file(self) -> bool:
-        return skips_test_code(self)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from cnlint import TreeSitterRule, golang as go
+from cnlint.code_kinds import skips_test_code
 
 from .token_verification import IDENTITY_NAME, REQUEST_TOKEN, UNVERIFIED_NAME, TokenVerificationDisabled
 
@@ -78,7 +79,7 @@ class TokenVerificationDisabledGo(TokenVerificationDisabled, TreeSitterRule):
     """
 
     def on_match(self, captures):
-        if self.skip_file():
+        if skips_test_code(self):
             return
         if "sec002.elem" in captures:
             self._keyed(captures["sec002.elem"][0], self.text(captures["sec002.key"][0]))

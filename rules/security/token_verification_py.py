@@ -14,6 +14,7 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import PythonRule
+from cnlint.code_kinds import skips_test_code
 from cnlint.python import argument, bool_value, full_name, keyword_arg, positional_args, string_value
 
 from .token_verification import IDENTITY_NAME, REQUEST_TOKEN, UNVERIFIED_NAME, TokenVerificationDisabled
@@ -36,7 +37,7 @@ class TokenVerificationDisabledPython(TokenVerificationDisabled, PythonRule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
-        self._skip = self.skip_file()
+        self._skip = skips_test_code(self)
         self._functions: list[cst.FunctionDef] = []
         # per function (None: module level): decodes seen, as (call, token code, finding or None)
         self._decodes: dict[Optional[int], list[tuple]] = {}
