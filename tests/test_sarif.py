@@ -345,7 +345,8 @@ def test_uris_without_git_use_the_config_root(tmp_path, monkeypatch):
     make_project(tmp_path, {"pkg/sub/x.go": GO_HEADER + 'func f() { fmt.Println("x") }\n',
                             "a:b.py": "eval('1')\n"})
     monkeypatch.chdir(tmp_path / "pkg")
-    run = sarif_run("--sarif-root-uri", exit_code=1)
+    # outside git, discovery stops at the working directory: name the config
+    run = sarif_run("--sarif-root-uri", "--config", "../pyproject.toml", exit_code=1)
     assert [uri_of(r) for r in run["results"]] == ["pkg/sub/x.go"]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == file_uri_of(tmp_path)
     monkeypatch.chdir(tmp_path)
