@@ -61,6 +61,7 @@ def span_range(span: Span) -> lsp.Range:
 
 _ANSWERED = object()  # a request already answered with an error: nothing left to handle
 _RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_EOL = re.compile(r"\r\n|\r|\n")  # LSP's line ends
 
 
 class _Protocol(LanguageServerProtocol):
@@ -270,14 +271,14 @@ def _uri_for(base_uri: str, path: str) -> str:
 
 
 def _whole_document(text: str) -> lsp.Range:
-    lines = text.split("\n")
+    lines = _EOL.split(text)
     return lsp.Range(start=lsp.Position(0, 0),
                      end=lsp.Position(len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2))
 
 
 def suppression_edit(text: str, line0: int, rule_id: str, language: str) -> lsp.TextEdit:
     """Append ``cnlint: ignore[ID]`` to the line, or add the id to an existing one."""
-    lines = text.split("\n")
+    lines = _EOL.split(text)
     line = lines[line0] if line0 < len(lines) else ""
     m = re.search(r"cnlint:\s*ignore\[([^\]]*)\]", line)
     if m:

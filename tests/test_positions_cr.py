@@ -72,3 +72,12 @@ def test_rule_with_negative_offsets_reports_line_one(project):
     res = cnlint("check", "--no-cache", "a.py")
     assert "a.py:1:1: TST009 bad offsets" in res.stdout, res.output
     assert ":0:" not in res.stdout
+
+
+def test_language_server_edits_on_cr_documents():
+    from cnlint.server import _whole_document, suppression_edit
+
+    edit = suppression_edit("a = 1\rb = eval(1)\rc", 1, "TST003", "python")
+    assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (1, 11, "  # cnlint: ignore[TST003]")
+    end = _whole_document("a\rbc\r\nd").end
+    assert (end.line, end.character) == (2, 1)
