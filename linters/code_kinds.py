@@ -8,7 +8,9 @@ config file; a ``!glob`` says "not this kind", even against a header).
 Test code is a matter of names (the globs below). Generated code is a matter
 of names too (``*.pb.go``, ``zz_generated.*``) or of the header generators
 write: only the comments and docstring that open the file are read, at most
-``HEAD_BYTES`` of it.
+``HEAD_BYTES`` of it. Rules that stay quiet in test code declare the
+``skip-test-files`` option (``skip_test_files_option``) and ask
+``skips_test_code(self)``.
 """
 
 from __future__ import annotations
