@@ -30,11 +30,10 @@ MAX_ELIF = 3000
 # One character class, so the regular expression engine finds the tokens
 # quickly; strings and comments are then skipped with anchored searches.
 _TOKEN = re.compile(r"[\"'#(\[{)\]},;=\n\\]")
-_STRING_END = {q: re.compile(r"(?:[^\\%s]|\\.)*(?:%s|$)" % (q[0], q) if len(q) == 3 else
-                             r"(?:[^\\\n%s]|\\.)*(?:%s|$)" % (q, q), re.DOTALL)
-               for q in ('"', "'")}
-_STRING_END.update({q * 3: re.compile(r"(?:[^\\%s]|\\.|%s(?!%s))*(?:%s|$)" % (q, q, q * 2, q * 3), re.DOTALL)
-                    for q in ('"', "'")})
+_STRING_END = {}
+for _q in ('"', "'"):
+    _STRING_END[_q] = re.compile(rf"(?:[^\\\n{_q}]|\\.)*(?:{_q}|(?=\n)|$)", re.DOTALL)  # unclosed: ends at the line
+    _STRING_END[_q * 3] = re.compile(rf"(?:[^\\{_q}]|\\.|{_q}(?!{_q * 2}))*(?:{_q * 3}|$)", re.DOTALL)
 _NOT_ASSIGNMENT = frozenset("=!<>:+-*/%@|&^~")
 _OPERATOR_CHARS = str.maketrans("", "", "-+*/%@|&^~<>.")
 _OPERATOR_WORDS = re.compile(r"\b(?:and|or|not|if|else|lambda|await|in|is)\b")
@@ -75,7 +74,8 @@ def too_deep(text: str) -> tuple[str, int, int] | None:
         start = i
         if c == '"' or c == "'":
             q = c * 3 if text.startswith(c * 3, pos) else c
-            i = start = _STRING_END[q].match(text, pos + len(q)).end()
+            end = _STRING_END[q].match(text, pos + len(q))
+            i = start = end.end() if end else n  # (an unclosed string ending in a backslash)
         elif c == "#":
             i = start = text.find("\n", pos) % (n + 1)
         elif c == "\\":
