@@ -65,6 +65,8 @@ class Config:
     cache: bool = True  # .cnlint_cache/ next to the config (or in the linted root)
     max_file_size: int = 2_000_000
     jobs: int = 0  # 0: all cores
+    rule_timeout: float = 10.0  # seconds one rule may spend on one file; 0: no limit
+    editor_max_file_size: int = 1_000_000  # the language server skips larger documents
     # Where the config came from; relative paths in it resolve against ``root``.
     path: str | None = None
     root: str = "."
@@ -203,7 +205,10 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: baseline must be a path")
             value = os.path.join(cfg.root, value)
-        elif key in ("max-file-size", "jobs"):
+        elif key == "rule-timeout":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1e9:
+                raise ConfigError(f"{where}: rule-timeout must be a non-negative number of seconds")
+        elif key in ("max-file-size", "jobs", "editor-max-file-size"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{where}: {key} must be a non-negative integer")
         setattr(cfg, expect.name, value)

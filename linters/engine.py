@@ -23,7 +23,7 @@ from .loader import Registry
 from .model import FileResult, Finding, Notice, NoticeKind, Severity
 from .rule import Rule
 from .source import BOM, SourceFile
-from . import profiling, suppressions
+from . import profiling, suppressions, timeouts
 
 SYNTAX_ERROR = "CN001"
 UNUSED_SUPPRESSION = "CN002"
@@ -194,7 +194,11 @@ class Engine:
         ctx = FileContext(path, language, source, self.selection.severities, self.code_kinds)
         result.parsed = True
 
-        def on_crash(rule: Rule, exc: Exception) -> None:
+        def on_crash(rule: Rule, exc: BaseException) -> None:
+            if isinstance(exc, timeouts.RuleTimeout):
+                result.notices.append(Notice(NoticeKind.INTERNAL_ERROR, path,
+                                             f"rule {rule.id} ({type(rule).__name__}) stopped: {exc}", rule.id))
+                return
             frame = traceback.extract_tb(exc.__traceback__)[-1:]
             where = f" at {os.path.basename(frame[0].filename)}:{frame[0].lineno}" if frame else ""
             result.notices.append(Notice(NoticeKind.INTERNAL_ERROR, path,
@@ -202,12 +206,16 @@ class Engine:
                                          f"{type(exc).__name__}: {exc}", rule.id))
 
         syntax = SYNTAX_ERROR in enabled
-        if language == languages.PYTHON:
-            skipped = self._run_python(ctx, active, on_crash, syntax)
-            if skipped:
-                result.notices.append(Notice(NoticeKind.SKIPPED, path, skipped))
-        else:
-            self._run_treesitter(ctx, active, on_crash, syntax)
+        try:
+            with timeouts.limit(self.cfg.rule_timeout):
+                if language == languages.PYTHON:
+                    skipped = self._run_python(ctx, active, on_crash, syntax)
+                    if skipped:
+                        result.notices.append(Notice(NoticeKind.SKIPPED, path, skipped))
+                else:
+                    self._run_treesitter(ctx, active, on_crash, syntax)
+        except timeouts.RuleTimeout as e:  # raised just as the rule returned: the rest of the file is lost
+            on_crash(e.rule, e)
 
         findings = [f for f in ctx.findings if f.rule_id in enabled]
         findings = self._per_file_ignores(path, findings)

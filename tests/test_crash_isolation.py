@@ -7,10 +7,8 @@ import sys
 import time
 
 import pytest
-
 from cnlint.backends import python_depth
 from cnlint.pool import cpu_count
-
 from conftest import cnlint, write
 
 HIT = 'import requests\nrequests.get(url)\n'  # NET001: proves the file was linted
@@ -150,3 +148,45 @@ def _state(pid: int) -> str:
             return f.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+LOOPING_RULES = '''
+class Loop(PythonRule):
+    id = "TST900"; name = "loop"; summary = "never returns on loop.py"
+    def visit_Module(self, node):
+        if self.ctx.path.endswith("loop.py"):
+            while True:
+                try:
+                    pass
+                except Exception:  # a rule's own handler does not swallow the stop
+                    pass
+
+class GoLoop(TreeSitterRule):
+    id = "TST901"; name = "go-loop"; summary = "sleeps on loop.go"
+    languages = ("go",)
+    def check_tree(self, root):
+        if self.ctx.path.endswith("loop.go"):
+            time.sleep(60)
+'''
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_rule_stuck_in_a_loop_is_stopped_by_the_rule_timeout(project, jobs):
+    _pool_project(project, "from cnlint import TreeSitterRule\n" + LOOPING_RULES)
+    with open(project / "pyproject.toml", "a") as f:
+        f.write("rule-timeout = 0.3\n")
+    write(project, {"src/loop.py": "eval(x)\n", "src/loop.go": "package main\n"})
+    started = time.monotonic()
+    r = cnlint("check", "-j", jobs, "src")
+    assert time.monotonic() - started < 20
+    assert r.exit_code == 2, r.output
+    assert r.stdout.count("TST003") == 31  # loop.py's own findings from the other rules too
+    assert "src/loop.py: rule TST900 (Loop) stopped: ran longer than rule-timeout (0.3 s) on this file" in r.stderr
+    assert "src/loop.go: rule TST901 (GoLoop) stopped" in r.stderr
+
+
+def test_rule_timeout_is_validated(project):
+    with open(project / "pyproject.toml", "a") as f:
+        f.write("rule-timeout = -1\n")
+    r = cnlint("check", "--no-cache", ".")
+    assert r.exit_code == 2 and "rule-timeout must be a non-negative number" in r.stderr

@@ -21,7 +21,7 @@ from typing import Any, Callable, ClassVar, Iterable
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
 
-from .. import profiling
+from .. import profiling, timeouts
 from ..context import FileContext
 from ..model import Fix
 from ..rule import Rule
@@ -82,14 +82,16 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
                 if self._crashed:
                     return None
                 t = time.perf_counter() if profiling.stats is not None else 0.0
+                timeouts.running = self
                 try:
                     return fn(node)
-                except Exception as e:
+                except (Exception, timeouts.RuleTimeout) as e:
                     self._crashed = True
                     if self._on_crash:
                         self._on_crash(self, e)
                     return None
                 finally:
+                    timeouts.running = None
                     if t:
                         profiling.add("rule " + self.id, time.perf_counter() - t)
             return run

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Iterable
 
 import tree_sitter as ts
 
-from .. import profiling
+from .. import profiling, timeouts
 from ..context import FileContext
 from ..rule import Rule
 
@@ -158,11 +158,14 @@ def run_rules(ctx: FileContext, rules: Iterable[TreeSitterRule], on_crash) -> No
     for i, r in enumerate(rules):
         r.ctx = ctx
         if type(r).begin_file is not TreeSitterRule.begin_file:
+            timeouts.running = r
             try:
                 r.begin_file(root)
-            except Exception as e:
+            except (Exception, timeouts.RuleTimeout) as e:
                 dead.add(i)
                 on_crash(r, e)
+            finally:
+                timeouts.running = None
     combined = _combined(ctx.language, tuple(type(r) for r in rules))
     timing = profiling.stats is not None
     if combined.query is not None:
@@ -175,25 +178,31 @@ def run_rules(ctx: FileContext, rules: Iterable[TreeSitterRule], on_crash) -> No
                 continue
             rule = rules[i]
             t = time.perf_counter() if timing else 0.0
+            timeouts.running = rule
             try:
                 if own:
                     rule.on_match(captures)
                 else:
                     for node in captures.get(_VISIT, ()):
                         getattr(rule, "visit_" + node.type)(node)
-            except Exception as e:  # a crashing rule must not stop the run
+            except (Exception, timeouts.RuleTimeout) as e:  # a crashing rule must not stop the run
                 dead.add(i)
                 on_crash(rule, e)
+            finally:
+                timeouts.running = None
             if timing:
                 profiling.add("rule " + rule.id, time.perf_counter() - t)
     for i, rule in enumerate(rules):
         if i in dead or type(rule).check_tree is TreeSitterRule.check_tree:
             continue
+        timeouts.running = rule
         try:
             with profiling.timed("rule " + rule.id):
                 rule.check_tree(root)
-        except Exception as e:
+        except (Exception, timeouts.RuleTimeout) as e:
             on_crash(rule, e)
+        finally:
+            timeouts.running = None
 
 
 def first_syntax_error(tree: ts.Tree) -> tuple[int, int, str] | None:
