@@ -173,7 +173,17 @@ class CnlintServer(LanguageServer):
         setup = self.setup_for(path)
         if setup.engine is None:
             return []
-        result = setup.engine.check(path, language, doc.source.encode("utf-8"))
+        data = doc.source.encode("utf-8")
+        limit = setup.engine.cfg.editor_max_file_size
+        if limit and len(data) > limit:
+            # a huge document would block the server for seconds on every change
+            self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Warning, (
+                f"cnlint: {os.path.basename(path)} not linted: {len(data)} bytes, larger than "
+                f"editor-max-file-size ({limit} bytes)")))
+            self.results[uri] = []
+            self._diagnostics[uri] = {}
+            return []
+        result = setup.engine.check(path, language, data)
         for n in result.notices:
             self.window_log_message(lsp.LogMessageParams(
                 lsp.MessageType.Error if n.is_error else lsp.MessageType.Warning, f"cnlint: {n.message}"))
