@@ -11,10 +11,13 @@ For the package of each linted file, ``go build -gcflags=-m=2`` is run once
 
 (``flow: ~r0 = ...`` before Go 1.22, no `` in F`` before Go 1.23.) The result
 is cached twice: in memory for the process, and on disk under
-``.cnlint_cache/go-escape/<key>.json`` in the working directory (or
+``~/.cache/cnlint/go-escape/<key>.json`` (``$XDG_CACHE_HOME``, or
 ``$CNLINT_CACHE_DIR/go-escape``), keyed by a hash of the toolchain version,
 GOOS/GOARCH/GOFLAGS, go.mod/go.sum and every ``.go`` file of the package, so a
-second run on unchanged code builds nothing. Concurrent runs and worker
+second run on unchanged code builds nothing. The disk cache lives in the
+user's cache directory, not in the repository: a key names content only, so a
+repository that committed entries (or a symlink in their place) could
+otherwise forge the compiler's answer (docs/security.md). Concurrent runs and worker
 processes share it safely: one process builds a package while the others
 wait on a lock file, and entries are written to a temporary file and renamed
 into place.
@@ -48,6 +51,8 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from cnlint.cache import user_cache_dir
 
 from .go_flow_graph import COMPOSITE, NEW, VARIABLE, Escape, Fn, Loc
 
@@ -251,8 +256,7 @@ _lock = threading.Lock()
 
 
 def cache_dir() -> str:
-    base = os.environ.get("CNLINT_CACHE_DIR") or os.path.join(os.getcwd(), ".cnlint_cache")
-    return os.path.join(base, CACHE_SUBDIR)
+    return os.path.join(os.environ.get("CNLINT_CACHE_DIR") or user_cache_dir(), CACHE_SUBDIR)
 
 
 _key_memo: dict[str, tuple[tuple, str | None]] = {}

@@ -155,7 +155,7 @@ with `// cnlint: ignore[PERF001] -- <reason>`.
 
 With `mode = "compiler"` (and a Go toolchain on PATH, or `go = "/path/to/go"`),
 every finding is checked against the compiler's own escape analysis
-(`go build -gcflags=-m=2`, cached per package under `.cnlint_cache/go-escape/`),
+(`go build -gcflags=-m=2`, cached per package under `~/.cache/cnlint/go-escape/`),
 findings the compiler does not confirm are dropped, escapes through a return
 that the syntactic pass missed (through calls the compiler inlined, for
 example) are added, and the compiler's explanation is attached as related
