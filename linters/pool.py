@@ -105,13 +105,15 @@ def _pooled(chunks, jobs, init, initargs, work, on_done) -> list[list]:
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
+    # Kill first: the pool's own threads then see dead workers and stop, instead
+    # of writing to queues a shutdown has closed (a traceback on stderr).
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         if p.is_alive():
             p.kill()
     for p in processes:
         p.join(5)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _one_process_each(items, jobs, init, initargs, work, on_done, on_crash) -> None:

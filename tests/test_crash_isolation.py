@@ -115,7 +115,7 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT])
 def test_workers_end_with_the_parent(project, sig):
     _pool_project(project, '''
 class Slow(PythonRule):
@@ -124,15 +124,20 @@ class Slow(PythonRule):
         time.sleep(60)
 ''')
     proc = subprocess.Popen([sys.executable, "-m", "cnlint.cli", "check", "-j", "2", "src"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.time() + 20
         while len(_children(proc.pid)) < 2 and time.time() < deadline:
             time.sleep(0.1)
         workers = _children(proc.pid)
         assert workers, "the pool never started"
-        os.kill(proc.pid, sig)
-        proc.communicate(timeout=10)  # the pipes close: no worker holds them open
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole process group
+        else:
+            os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=10)  # the pipes close: no worker holds them open
+        assert proc.returncode == {signal.SIGINT: 130}.get(sig, -sig)
+        assert b"Traceback" not in err
         deadline = time.time() + 5
         while any(os.path.exists(f"/proc/{w}") and _state(w) != "Z" for w in workers) and time.time() < deadline:
             time.sleep(0.1)
