@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple, Optional
 
-from .scopes import constant_value
 from .syntax import call_args, keyed_elements, literal_value, text
 
 if TYPE_CHECKING:
@@ -104,7 +103,7 @@ def duration(go: "GoSemantics", node, allowed=None, depth: int = 0) -> Optional[
                 return duration(go, kv["Duration"][1], allowed, depth + 1)
         return None
     if t == "identifier":
-        value = constant_value(node, allowed)
+        value = go.constant_value(node, allowed)
         inner = duration(go, value, allowed, depth + 1) if value is not None else None
         return inner._replace(ident=inner.ident or text(node)) if inner is not None else None
     return None

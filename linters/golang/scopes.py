@@ -33,6 +33,11 @@ class Declaration(NamedTuple):
 
 def declarations(scope, name: str) -> Iterator[Declaration]:
     """Declarations of ``name`` directly in ``scope`` (a function or the file)."""
+    return (decl for n, decl in _all_declarations(scope) if n == name)
+
+
+def _all_declarations(scope) -> Iterator[tuple[str, Declaration]]:
+    """(name, declaration) of every name declared directly in ``scope``, in source order."""
     if scope.type == "source_file":
         stack = [n for n in reversed(scope.named_children) if n.type in ("var_declaration", "const_declaration")]
     else:
@@ -49,40 +54,75 @@ def declarations(scope, name: str) -> Iterator[Declaration]:
             ls = left.named_children if left is not None else []
             rs = right.named_children if right is not None else []
             for i, n in enumerate(ls):
-                if n.type == "identifier" and text(n) == name:
+                if n.type == "identifier":
                     if len(rs) == len(ls):
-                        yield Declaration("value", rs[i], node.start_byte, node, index=i)
+                        yield text(n), Declaration("value", rs[i], node.start_byte, node, index=i)
                     elif len(rs) == 1:
-                        yield Declaration("multi", rs[0], node.start_byte, node, index=i)
+                        yield text(n), Declaration("multi", rs[0], node.start_byte, node, index=i)
         elif t in ("var_spec", "const_spec"):
             names = node.children_by_field_name("name")
             typ = node.child_by_field_name("type")
             value = node.child_by_field_name("value")
             vals = value.named_children if value is not None else []
             for i, n in enumerate(names):
-                if text(n) == name:
-                    if len(vals) == len(names):
-                        yield Declaration("value", vals[i], node.start_byte, node, typ, i)
-                    elif len(vals) == 1:
-                        yield Declaration("multi", vals[0], node.start_byte, node, typ, i)
-                    elif typ is not None:
-                        yield Declaration("type", typ, node.start_byte, node, typ, i)
+                if len(vals) == len(names):
+                    yield text(n), Declaration("value", vals[i], node.start_byte, node, typ, i)
+                elif len(vals) == 1:
+                    yield text(n), Declaration("multi", vals[0], node.start_byte, node, typ, i)
+                elif typ is not None:
+                    yield text(n), Declaration("type", typ, node.start_byte, node, typ, i)
         elif t in ("parameter_declaration", "variadic_parameter_declaration"):
-            if any(text(n) == name for n in node.children_by_field_name("name")):
-                typ = node.child_by_field_name("type")
-                yield Declaration("param", typ, node.start_byte, node, typ)
+            typ = node.child_by_field_name("type")
+            for n in node.children_by_field_name("name"):
+                yield text(n), Declaration("param", typ, node.start_byte, node, typ)
         elif t == "range_clause":
             left = node.child_by_field_name("left")
             idents = left.named_children if left is not None else []
             for i, n in enumerate(idents):
-                if text(n) == name:
-                    kind = "range" if i == len(idents) - 1 and len(idents) == 2 else "range-key"
-                    yield Declaration(kind, node.child_by_field_name("right"), node.start_byte, node, index=i)
+                kind = "range" if i == len(idents) - 1 and len(idents) == 2 else "range-key"
+                yield text(n), Declaration(kind, node.child_by_field_name("right"), node.start_byte, node, index=i)
         elif t in ("type_switch_statement", "receive_statement"):
             left = node.child_by_field_name("alias") or node.child_by_field_name("left")
-            if left is not None and any(text(n) == name for n in left.named_children):
-                yield Declaration("bound", None, node.start_byte, node)
+            for n in left.named_children if left is not None else ():
+                yield text(n), Declaration("bound", None, node.start_byte, node)
         stack.extend(reversed(node.named_children))
+
+
+class ScopeIndex:
+    """One walk of a scope (a function, or the file), answering every later
+    question about it: which declarations each name has, and where each name
+    is changed (assigned, incremented or decremented, or its address passed to
+    a call, anywhere in the scope including closures). Without it, a function
+    that mentions one variable a thousand times was walked a thousand times."""
+
+    def __init__(self, scope):
+        self.declared: dict[str, list[Declaration]] = {}
+        for name, decl in _all_declarations(scope):
+            self.declared.setdefault(name, []).append(decl)
+        self.changes: dict[str, list[tuple[int, int]]] = {}  # name -> (start byte, node id)
+        for n in walk(scope):
+            t = n.type
+            if t == "assignment_statement":
+                left = n.child_by_field_name("left")
+                for x in left.named_children if left is not None else ():
+                    if x.type == "identifier":
+                        self._changed(text(x), n)
+            elif t in ("inc_statement", "dec_statement"):
+                if n.named_child_count:
+                    self._changed(text(n.named_children[0]), n)
+            elif t == "unary_expression" and n.parent is not None and n.parent.type == "argument_list" \
+                    and text(n.child_by_field_name("operator")) == "&":
+                operand = n.child_by_field_name("operand")
+                if operand is not None and operand.type == "identifier":
+                    self._changed(text(operand), n)
+
+    def _changed(self, name: str, node) -> None:
+        self.changes.setdefault(name, []).append((node.start_byte, node.id))
+
+
+def scope_of(node):
+    """The innermost function around ``node``, else the file."""
+    return enclosing(node, FUNCS) or file_root(node)
 
 
 def file_root(node):
@@ -91,55 +131,45 @@ def file_root(node):
     return node
 
 
-def resolve(node, name: Optional[str] = None) -> Optional[Declaration]:
+def resolve(node, name: Optional[str] = None, index=ScopeIndex) -> Optional[Declaration]:
     """The declaration ``name`` (default: the identifier ``node``) refers to at
     ``node``: the last one before it in the innermost enclosing function that
     declares it, else the first at file level; None when unknown (a package
-    name, another file's declaration)."""
+    name, another file's declaration). ``index(scope)`` gives a scope's
+    ``ScopeIndex`` (``GoSemantics`` passes one that builds each once per file)."""
     name = text(node) if name is None else name
     scope = enclosing(node, FUNCS)
     while scope is not None:
         found = None
-        for decl in declarations(scope, name):
+        for decl in index(scope).declared.get(name, ()):
             if decl.start < node.start_byte and (found is None or decl.start >= found.start):
                 found = decl
         if found is not None:
             return found
         scope = enclosing(scope, FUNCS)
-    return next(declarations(file_root(node), name), None)
+    decls = index(file_root(node)).declared.get(name)
+    return decls[0] if decls else None
 
 
-def mutated(decl: Declaration, name: str, allowed=None) -> bool:
+def mutated(decl: Declaration, name: str, allowed=None, index=ScopeIndex) -> bool:
     """Whether the variable ``decl`` declares is changed after its declaration,
     anywhere in its scope including closures: assigned, incremented or
     decremented, or its address passed to a call (``flag.DurationVar(&d, ...)``
     writes it). Nothing inside the node ``allowed`` counts."""
-    scope = enclosing(decl.stmt, FUNCS) or file_root(decl.stmt)
-    for n in walk(scope):
-        if n.id == decl.stmt.id or (allowed is not None and allowed.start_byte <= n.start_byte < allowed.end_byte):
+    for start, node_id in index(scope_of(decl.stmt)).changes.get(name, ()):
+        if node_id == decl.stmt.id or (allowed is not None and allowed.start_byte <= start < allowed.end_byte):
             continue
-        if n.type == "assignment_statement":
-            left = n.child_by_field_name("left")
-            if left is not None and any(x.type == "identifier" and text(x) == name for x in left.named_children):
-                return True
-        elif n.type in ("inc_statement", "dec_statement"):
-            if n.named_child_count and text(n.named_children[0]) == name:
-                return True
-        elif n.type == "unary_expression" and text(n.child_by_field_name("operator")) == "&":
-            operand = n.child_by_field_name("operand")
-            if operand is not None and operand.type == "identifier" and text(operand) == name \
-                    and n.parent is not None and n.parent.type == "argument_list":
-                return True
+        return True
     return False
 
 
-def constant_value(ident, allowed=None):
+def constant_value(ident, allowed=None, index=ScopeIndex):
     """The initial value of the constant, or never-changed variable, that
     ``ident`` names; None when it is unknown or may change."""
-    decl = resolve(ident)
+    decl = resolve(ident, index=index)
     if decl is None or decl.kind != "value" or decl.stmt.type == "assignment_statement":
         return None
-    if decl.stmt.type != "const_spec" and mutated(decl, text(ident), allowed):
+    if decl.stmt.type != "const_spec" and mutated(decl, text(ident), allowed, index):
         return None
     return decl.node
 

@@ -26,6 +26,14 @@ class GoSemantics:
     def __init__(self, tree, go_mod=None):
         self.root = tree.root_node
         self._go_mod = go_mod
+        self._scopes: dict[int, scopes.ScopeIndex] = {}  # scope node id -> its index, for this tree
+
+    def scope_index(self, scope) -> scopes.ScopeIndex:
+        """The declarations and changes of ``scope`` (built once per file)."""
+        index = self._scopes.get(scope.id)
+        if index is None:
+            index = self._scopes[scope.id] = scopes.ScopeIndex(scope)
+        return index
 
     @cached_property
     def imports(self) -> ImportTable:
@@ -113,7 +121,7 @@ class GoSemantics:
                 return self.type_ref(args[0])
             return (results or {}).get(self.qualified(fn))
         if expr.type == "identifier":
-            decl = scopes.resolve(expr)
+            decl = self.resolve(expr)
             if decl is None:
                 return None
             if decl.type is not None:
@@ -125,7 +133,11 @@ class GoSemantics:
     # ---- declarations and constants ----
     def resolve(self, node, name: Optional[str] = None) -> Optional[scopes.Declaration]:
         """The declaration an identifier refers to (see ``scopes.resolve``)."""
-        return scopes.resolve(node, name)
+        return scopes.resolve(node, name, self.scope_index)
+
+    def constant_value(self, ident, allowed=None):
+        """The value of the constant or never-changed variable ``ident`` names (see ``scopes.constant_value``)."""
+        return scopes.constant_value(ident, allowed, self.scope_index)
 
     def duration(self, node, allowed=None) -> Optional[constants.Duration]:
         """The constant ``time.Duration`` value of an expression (see ``constants.duration``)."""
