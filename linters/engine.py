@@ -276,12 +276,14 @@ class Engine:
                 with profiling.timed("parse python (libcst)"):
                     py_backend.parse(ctx, self._document(ctx))
             except cst.ParserSyntaxError as e:
-                # CPython's parser pinpoints errors better than libcst ("error at 2:0"
-                # for an unclosed parameter list on line 1); use libcst's position
-                # only when the two grammars disagree.
-                if syntax and not self._python_syntax_only(ctx):
-                    start, stop = py_backend.syntax_error_position(ctx, e)
-                    self._syntax_error(ctx, start, stop, "syntax error: " + e.message.split(": ", 1)[-1])
+                # CPython's parser is the judge of what is Python, and pinpoints
+                # errors better than libcst ("error at 2:0" for an unclosed
+                # parameter list on line 1). Code CPython accepts but libcst cannot
+                # parse (10,000 implicitly joined strings) is valid: no CN001, and
+                # the file is skipped with a warning instead.
+                if not self._python_syntax_only(ctx):
+                    return f"the Python parser (libcst) cannot parse this valid file ({e.message.splitlines()[0]})" \
+                           "; skipped"
                 return None
             except (RecursionError, MemoryError) as e:
                 return f"too deeply nested or too large for the Python parser ({type(e).__name__}); skipped"

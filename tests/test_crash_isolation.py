@@ -9,7 +9,7 @@ import time
 import pytest
 from cnlint.backends import python_depth
 from cnlint.pool import cpu_count
-from conftest import cnlint, write
+from conftest import cnlint, cnlint_subprocess, write
 
 HIT = 'import requests\nrequests.get(url)\n'  # NET001: proves the file was linted
 
@@ -195,3 +195,17 @@ def test_rule_timeout_is_validated(project):
         f.write("rule-timeout = -1\n")
     r = cnlint("check", "--no-cache", ".")
     assert r.exit_code == 2 and "rule-timeout must be a non-negative number" in r.stderr
+
+
+def test_valid_python_that_libcst_cannot_parse_is_skipped_not_a_syntax_error(tmp_path):
+    """10,000 implicitly joined strings: CPython compiles it, libcst's parser
+    gives up; that is not a CN001 on valid code, but a warning for the file."""
+    joined = " ".join(['"a"'] * 10000)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a.py").write_text(f"import requests\nx = ({joined})\nrequests.get(x, verify=False)\n")
+    (tmp_path / "b.py").write_text("import requests\nrequests.get('https://x', verify=False, timeout=3)\n")
+    compile((tmp_path / "a.py").read_text(), "a.py", "exec")  # valid Python
+    r = cnlint_subprocess("check", "--isolated", "--no-cache", ".", cwd=tmp_path)
+    assert "CN001" not in r.stdout
+    assert "a.py: the Python parser (libcst) cannot parse this valid file" in r.stderr
+    assert "b.py:2" in r.stdout and r.returncode == 1  # the other file is still linted
