@@ -110,6 +110,16 @@ DEFAULT = CodeKinds()
 SKIP_TEST_FILES = "skip-test-files"
 
 
+#: The closing paragraph of the help page of a rule with ``skip_test_files_option()``.
+TEST_CODE_HELP = """
+Test code is not reported by default: test files, test-helper packages
+(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
+(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
+(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
+to report them.
+"""
+
+
 def skip_test_files_option(default: bool = True, why: str = "") -> Option:
     """The ``skip-test-files`` option, described the same way by every rule."""
     text = ("do not report in test code (`ctx.is_test_code`: `*_test.go`, `test_*.py`, `*.test.ts`, `tests/`, "

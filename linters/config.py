@@ -93,22 +93,31 @@ _GLOB_LIST_KEYS = {"exclude", "extend-exclude", "test-code", "extend-test-code",
 _LIST_KEYS = {"select", "extend-select", "ignore", "rule-paths", "plugins", *_GLOB_LIST_KEYS}
 
 
-def project_root(start: str, cwd: str | None = None) -> str:
-    """Where config discovery stops for ``start`` (a file or directory): the
-    nearest directory at or above it that holds ``.git`` (a directory, or the
-    file of a worktree or submodule); outside a repository, the working
-    directory when ``start`` lies under it, else ``start``'s own directory."""
-    first = os.path.abspath(start)
-    if not os.path.isdir(first):
-        first = os.path.dirname(first)
-    d = first
+def repository_root(start: str) -> str | None:
+    """The nearest directory at or above ``start`` (a file or directory) that
+    holds ``.git`` (a directory, or the file of a worktree or submodule)."""
+    d = os.path.abspath(start)
+    if not os.path.isdir(d):
+        d = os.path.dirname(d)
     while True:
         if os.path.lexists(os.path.join(d, ".git")):
             return d
         parent = os.path.dirname(d)
         if parent == d:
-            break
+            return None
         d = parent
+
+
+def project_root(start: str, cwd: str | None = None) -> str:
+    """Where config discovery stops for ``start`` (a file or directory): its
+    repository's root; outside a repository, the working directory when
+    ``start`` lies under it, else ``start``'s own directory."""
+    root = repository_root(start)
+    if root is not None:
+        return root
+    first = os.path.abspath(start)
+    if not os.path.isdir(first):
+        first = os.path.dirname(first)
     cwd = os.path.abspath(cwd or os.getcwd())
     return cwd if first == cwd or first.startswith(cwd.rstrip(os.sep) + os.sep) else first
 

@@ -54,6 +54,7 @@ import re
 from urllib.parse import quote
 
 from .. import __version__
+from ..config import repository_root
 from ..model import Applicability, Finding, Notice, NoticeKind, Severity, Span
 from ..rule import Rule
 from ..runner import RunResult
@@ -94,17 +95,9 @@ _NOTIFICATIONS = {
 # ---------------------------------------------------------------- paths
 
 def find_repo_root(start: str) -> str:
-    """The nearest directory at or above ``start`` holding ``.git`` (a directory,
-    or a file in worktrees and submodules); ``start`` itself when there is none."""
-    start = os.path.abspath(start)
-    d = start
-    while True:
-        if os.path.exists(os.path.join(d, ".git")):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return start
-        d = parent
+    """``start``'s repository root (``config.repository_root``), or ``start``
+    itself when there is none."""
+    return repository_root(start) or os.path.abspath(start)
 
 
 def repo_relative(path: str, root: str) -> str | None:

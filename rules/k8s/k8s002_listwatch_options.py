@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
-from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skips_test_code
 from cnlint.golang import call_args, keyed_elements, selector_parts, strip_pointer, text, unwrap, walk
 
 
@@ -107,13 +107,7 @@ literal (its fields become assignments to the parameter). It is an unsafe fix:
 it changes what is requested from the API server, which is the point, but
 should be reviewed (for example when the literal set a `ResourceVersion` on
 purpose).
-
-Test code is not reported by default: test files, test-helper packages
-(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
-(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
-(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
-to report them.
-"""
+""" + TEST_CODE_HELP
 
 
 class ListWatchIgnoresOptionsGo(ListWatchIgnoresOptions, TreeSitterRule):

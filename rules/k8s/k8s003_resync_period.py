@@ -6,7 +6,7 @@ import re
 from typing import Optional
 
 from cnlint import Option, Rule, TreeSitterRule
-from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skips_test_code
 from cnlint.golang import (
     call_args, format_duration, keyed, parse_duration, selector_parts, strip_pointer, text, unwrap,
 )
@@ -124,13 +124,7 @@ use 0 if nothing relies on the resync. To allow shorter periods:
 [options.K8S003]
 min-period = "30s"
 ```
-
-Test code is not reported by default: test files, test-helper packages
-(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
-(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
-(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
-to report them.
-"""
+""" + TEST_CODE_HELP
 
 
 class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
-from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skips_test_code
 from cnlint.golang import call_args, selector_parts, text, unwrap, walk
 
 
@@ -110,13 +110,7 @@ when the wait reports `false`. With controller-runtime the manager waits for
 its caches before starting controllers; code outside a controller checks
 `mgr.GetCache().WaitForCacheSync(ctx)`. There is no automatic fix: what to do
 when the sync fails depends on the program.
-
-Test code is not reported by default: test files, test-helper packages
-(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
-(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
-(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
-to report them.
-"""
+""" + TEST_CODE_HELP
 
 
 class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):

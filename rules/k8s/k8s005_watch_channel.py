@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from cnlint import Rule, TreeSitterRule
-from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skips_test_code
 from cnlint.golang import FUNCS, enclosing, selector_parts, text, unwrap, walk
 
 
@@ -119,13 +119,7 @@ code must read a raw watch, check `ok` on every receive, handle
 410 list again to get a fresh `resourceVersion`), and start a new watch from
 the last seen `resourceVersion` when the channel closes. There is no automatic
 fix: re-watching needs a loop the code does not have yet.
-
-Test code is not reported by default: test files, test-helper packages
-(`testing/`, `testutil/`, `e2e/`, `fake/`, ...) and test doubles
-(`fake_*.go`, `mock_*.go`, ...), as the engine defines them for every rule
-(`ctx.is_test_code`; config `test-code`); set `skip-test-files = false`
-to report them.
-"""
+""" + TEST_CODE_HELP
 
 
 class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
