@@ -63,7 +63,7 @@ class FileContext:
         level = self._severities.get(rule.id, Severity(rule.severity))
         if severity is not None and level is Severity(rule.severity):
             level = Severity(severity)  # the config did not re-level this rule
-        line_text = src.line_text(span.start_line - 1)
+        line_text = src.quotable_line(span.start_line - 1)
         self.findings.append(Finding(
             path=self.path,
             span=span,

@@ -14,16 +14,21 @@ from .model import Span
 
 _WS = re.compile(r"\s+")
 BOM = b"\xef\xbb\xbf"
+_LONG_LINE = 4096  # bytes of a line before a column: from here on, columns continue from the last one
+MAX_QUOTED_LINE = 20_000  # bytes: longer lines are not quoted in findings (no source line, no line fingerprint)
 
 
 class SourceFile:
-    __slots__ = ("path", "data", "_text", "_line_starts")
+    __slots__ = ("path", "data", "_text", "_line_starts", "_mark")
 
     def __init__(self, path: str, data: bytes):
         self.path = path
         self.data = data
         self._text: str | None = None
         self._line_starts: list[int] | None = None
+        # (line, byte, column, UTF-16 column) of the last point computed on a long
+        # line: the next point on it decodes from there, not from the line's start
+        self._mark: tuple[int, int, int, int] = (-1, 0, 0, 0)
 
     @property
     def text(self) -> str:
@@ -86,10 +91,27 @@ class SourceFile:
         start = self.line_starts[line0]
         if line0 == 0 and self.data.startswith(BOM):
             start = min(len(BOM), byte)  # a byte order mark is not a column (SARIF, LSP)
+        col = col16 = 0
+        if byte - start > _LONG_LINE:
+            # Minified code: thousands of findings on one line would each decode
+            # the line up to their column (quadratic); continue from the last one.
+            mark_line, mark_byte, mark_col, mark_col16 = self._mark
+            if mark_line == line0 and start <= mark_byte <= byte:
+                start, col, col16 = mark_byte, mark_col, mark_col16
         prefix = self.data[start:byte].decode("utf-8", "replace")
         # UTF-16 counts astral characters twice.
-        astral = sum(1 for ch in prefix if ord(ch) > 0xFFFF)
-        return line0, len(prefix), len(prefix) + astral
+        astral = sum(1 for ch in prefix if ord(ch) > 0xFFFF) if not prefix.isascii() else 0
+        col, col16 = col + len(prefix), col16 + len(prefix) + astral
+        if byte - self.line_starts[line0] > _LONG_LINE and (byte == len(self.data) or self.data[byte] & 0xC0 != 0x80):
+            self._mark = (line0, byte, col, col16)  # a character boundary: safe to continue from
+        return line0, col, col16
+
+    def quotable_line(self, line0: int) -> str:
+        """The line's text for a finding to quote, or "" when the line is too long
+        to quote (minified code: a copy of a megabyte per finding)."""
+        starts = self.line_starts
+        end = starts[line0 + 1] if line0 + 1 < len(starts) else len(self.data)
+        return self.line_text(line0) if end - starts[line0] <= MAX_QUOTED_LINE else ""
 
     def snippet(self, start_byte: int, end_byte: int, limit: int = 400) -> str:
         """The flagged code with whitespace runs collapsed (for fingerprints)."""

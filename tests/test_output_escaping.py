@@ -84,8 +84,8 @@ def test_caret_under_escaped_characters():
 
 
 def test_a_finding_on_a_huge_line_prints_a_window(project):
-    line = "let x = [" + "1, " * 100_000 + "console.log(1)];"  # 300 KB
-    write(project, {"big.ts": line + "\n"})
+    line = "let x = [" + "1, " * 5_000 + "console.log(1)];"  # 15 KB
+    write(project, {"big.ts": line + "\n", "huge.ts": "let y = [" + "1, " * 100_000 + "console.log(2)];\n"})
     res = cnlint("check", "--no-cache", "--select", "TST002", "big.ts")
     assert res.exit_code == 1, res.output[:500]
     assert len(res.stdout) < 1_500
@@ -94,6 +94,10 @@ def test_a_finding_on_a_huge_line_prints_a_window(project):
     assert source[carets.index("^"):][:11] == "console.log"
     shown, carets = text.source_lines("y" * 10_000, 1, None)  # a span to the end of a long line
     assert len(shown) == text.LINE_WINDOW + 1 and len(carets) == text.LINE_WINDOW
+    # 300 KB: minified code is not quoted at all (a copy of the line per finding)
+    res = cnlint("check", "--no-cache", "--select", "TST002", "huge.ts")
+    assert res.exit_code == 1 and res.stdout.splitlines()[0].startswith("huge.ts:1:300010: TST002 console use")
+    assert len(res.stdout) < 300
 
 
 @pytest.fixture

@@ -81,3 +81,22 @@ def test_language_server_edits_on_cr_documents():
     assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (1, 11, "  # cnlint: ignore[TST003]")
     end = _whole_document("a\rbc\r\nd").end
     assert (end.line, end.character) == (2, 1)
+
+
+def test_columns_on_a_long_line_continue_from_the_last_point_correctly():
+    """On lines longer than 4 KB the column of a point is computed from the last
+    point (minified code); in any order of points, the columns must equal a
+    decode from the line's start, in code points and in UTF-16 units."""
+    import random
+
+    line = "".join(random.Random(7).choice(["a", " ", "é", "😀", "\t", "中"]) for _ in range(6000))
+    data = ("first line\n" + line + "\nlast\n").encode("utf-8")
+    src = SourceFile("x", data)
+    start = data.index(b"\n") + 1
+    boundaries = [i for i in range(start, start + len(line.encode("utf-8"))) if data[i] & 0xC0 != 0x80]
+    picks = random.Random(8).sample(boundaries, 300)
+    for byte in sorted(picks) + picks:  # increasing (the fast path), then any order
+        prefix = data[start:byte].decode("utf-8")
+        span = src.span(byte, byte)
+        assert (span.start_line, span.start_column) == (2, len(prefix) + 1)
+        assert span.start_column_utf16 == len(prefix.encode("utf-16-le")) // 2 + 1
