@@ -122,17 +122,15 @@ class Statements:
             if c.type != "label_name":
                 self.stmt(c)
 
-    def s_go_statement(self, s):
+    def s_go_statement(self, s):  # and a sent value: both outlive the statement
         for c in s.named_children:
             self.to_heap(c)
+
+    s_send_statement = s_go_statement
 
     def s_defer_statement(self, s):
         for c in s.named_children:
             self.discard(c)
-
-    def s_send_statement(self, s):
-        for c in s.named_children:
-            self.to_heap(c)
 
     def s_inc_statement(self, s):
         for c in s.named_children:

@@ -59,6 +59,10 @@ STRUCT, ARRAY, POINTER, SLICE, MAP, CHAN, FUNC, IFACE, BASIC, TYPEPARAM, NAMED, 
     "named", "unknown")
 #: kinds whose values are one pointer word an interface holds directly (no boxing)
 DIRECT_KINDS = {POINTER, MAP, CHAN, FUNC}
+#: the kind of a type literal, by its tree-sitter node type
+_TYPE_KINDS = {"pointer_type": POINTER, "slice_type": SLICE, "array_type": ARRAY,
+               "implicit_length_array_type": ARRAY, "map_type": MAP, "channel_type": CHAN,
+               "function_type": FUNC, "interface_type": IFACE, "struct_type": STRUCT}
 
 _PACKAGE_RE = re.compile(rb"^package\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 _DECL_START = re.compile(rb"\n(?:const|type)\b")
@@ -544,22 +548,8 @@ class TypeInfo:
         if node is None:
             return UNKNOWN, None, t.tparams
         nt = node.type
-        if nt == "pointer_type":
-            return POINTER, node, t.tparams
-        if nt == "slice_type":
-            return SLICE, node, t.tparams
-        if nt in ("array_type", "implicit_length_array_type"):
-            return ARRAY, node, t.tparams
-        if nt == "map_type":
-            return MAP, node, t.tparams
-        if nt == "channel_type":
-            return CHAN, node, t.tparams
-        if nt == "function_type":
-            return FUNC, node, t.tparams
-        if nt == "interface_type":
-            return IFACE, node, t.tparams
-        if nt == "struct_type":
-            return STRUCT, node, t.tparams
+        if nt in _TYPE_KINDS:
+            return _TYPE_KINDS[nt], node, t.tparams
         if nt == "generic_type":
             base = node.child_by_field_name("type")
             if base is not None and base.type == "type_identifier":
