@@ -125,8 +125,10 @@ def _short(code: str, n: int = 60) -> str:
 # files up to 3,000 `elif` branches and 1,200 chained operators; the default
 # limit of 1,000 frames is too low for them, and on CPython 3.11+ calls between
 # Python functions take no C stack, so the limit can be raised while a file is
-# checked (and is put back afterwards, whatever happened).
-_RECURSION_LIMIT = 30_000
+# checked (and is put back afterwards, whatever happened). Before 3.11 each of
+# those frames also takes C stack: a lower limit turns the deepest files into a
+# RecursionError (skipped with a notice) instead of a stack overflow.
+_RECURSION_LIMIT = 30_000 if sys.version_info >= (3, 11) else 6_000
 
 
 @contextlib.contextmanager
