@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 import textwrap
@@ -47,6 +46,22 @@ def write(root, files: dict[str, str | bytes]) -> None:
             p.write_bytes(content)
         else:
             p.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The paths the engine really checks, in order (cache misses)."""
+    from cnlint import engine
+
+    calls = []
+    real = engine.Engine._check
+
+    def spy(self, result, path, *a, **k):
+        calls.append(path)
+        return real(self, result, path, *a, **k)
+
+    monkeypatch.setattr(engine.Engine, "_check", spy)
+    return calls
 
 
 @pytest.fixture

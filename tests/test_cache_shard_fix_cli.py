@@ -2,27 +2,11 @@
 
 import json
 
-import pytest
 
 from conftest import cnlint, write
 
-import cnlint.engine as engine_mod
 
 GO = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println(1) }\n'
-
-
-@pytest.fixture
-def counted(monkeypatch):
-    """Count the files the engine really checks (cache misses)."""
-    calls = []
-    real = engine_mod.Engine._check
-
-    def spy(self, result, path, *a, **k):
-        calls.append(path)
-        return real(self, result, path, *a, **k)
-
-    monkeypatch.setattr(engine_mod.Engine, "_check", spy)
-    return calls
 
 
 def files(n):

@@ -11,7 +11,6 @@ import stat
 import subprocess
 
 import cnlint.cache as cache_mod
-import cnlint.engine as engine_mod
 import pytest
 from cnlint.model import result_from_data
 from conftest import cnlint, write
@@ -26,20 +25,6 @@ def secret(tmp_path_factory, monkeypatch):
     path = tmp_path_factory.mktemp("usercache") / "cnlint" / "secret"
     monkeypatch.setenv(cache_mod.SECRET_ENV, str(path))
     return path
-
-
-@pytest.fixture
-def counted(monkeypatch):
-    """The files the engine really checks (cache misses)."""
-    calls = []
-    real = engine_mod.Engine._check
-
-    def spy(self, result, path, *a, **k):
-        calls.append(path)
-        return real(self, result, path, *a, **k)
-
-    monkeypatch.setattr(engine_mod.Engine, "_check", spy)
-    return calls
 
 
 def check_json():
