@@ -347,7 +347,10 @@ class Statements:
         self.scopes.append({})
         body = s.child_by_field_name("body")
         clause = next((c for c in s.named_children if c.type in ("for_clause", "range_clause")), None)
-        if clause is not None and clause.type == "for_clause":
+        cond = update = None
+        if clause is not None and clause.type == "range_clause":
+            self.range_clause(clause)
+        elif clause is not None:
             init = clause.child_by_field_name("initializer")
             if init is not None:
                 self.stmt(init)
@@ -356,35 +359,20 @@ class Statements:
                         if isinstance(loc, Loc):
                             loc.depth = self.depth + 1
             cond = clause.child_by_field_name("condition")
-            if cond is not None and self.static(cond) < 0:
-                self.scopes.pop()
-                return
-            self.depth += 1
-            if cond is not None:
-                self.expr(None, cond)
-            if body is not None:
-                self.block(body)
-            upd = clause.child_by_field_name("update")
-            if upd is not None:
-                self.stmt(upd)
-            self.depth -= 1
-        elif clause is not None:
-            self.range_clause(clause)
-            self.depth += 1
-            if body is not None:
-                self.block(body)
-            self.depth -= 1
+            update = clause.child_by_field_name("update")
         else:
             cond = next((c for c in s.named_children if c is not body and c.type != "comment"), None)
-            if cond is not None and self.static(cond) < 0:
-                self.scopes.pop()
-                return
-            self.depth += 1
-            if cond is not None:
-                self.expr(None, cond)
-            if body is not None:
-                self.block(body)
-            self.depth -= 1
+        if cond is not None and self.static(cond) < 0:
+            self.scopes.pop()  # a loop that never runs
+            return
+        self.depth += 1
+        if cond is not None:
+            self.expr(None, cond)
+        if body is not None:
+            self.block(body)
+        if update is not None:
+            self.stmt(update)
+        self.depth -= 1
         self.scopes.pop()
 
     def range_clause(self, clause):
