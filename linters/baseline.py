@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from . import __version__
 from .config import ConfigError
 from .model import Finding
+from .reporters.output import write_report
 
 HEADER_KEY = "cnlint-baseline"
 FORMAT = 1
@@ -94,10 +95,7 @@ class Baseline:
             line = json.dumps(entry, ensure_ascii=False)
             # a file name that is not UTF-8 holds lone surrogates: \udcff escapes keep it exact
             lines.append(json.dumps(entry) if _SURROGATE.search(line) else line)
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        os.replace(tmp, self.path)
+        write_report(self.path, "\n".join(lines) + "\n")  # atomic: a full disk leaves the old baseline
 
     def split(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding], int]:
         """(new, unchanged, fixed): findings not in the baseline, findings it

@@ -166,7 +166,6 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     if write_baseline:
         out = bl.Baseline.from_findings(write_baseline, result.findings)
         try:
-            os.makedirs(os.path.dirname(os.path.abspath(write_baseline)), exist_ok=True)
             out.write()
         except OSError as e:
             _fail(f"cannot write {write_baseline}: {e.strerror or e}")
