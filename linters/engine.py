@@ -124,6 +124,9 @@ class Engine:
         self._enclosing: dict[str, list[str]] = {}  # stamps of enclosing directories' project files
         self._prefilter = {lang: [(r, tuple(w.encode() for w in r.requires)) for r in rs]
                            for lang, rs in self.rules.items()}
+        # rules that read files beyond the project manifests (Rule.cache_inputs)
+        self._extra_inputs = {lang: [(r, words) for r, words in rs if type(r).cache_inputs is not Rule.cache_inputs]
+                              for lang, rs in self._prefilter.items()}
 
     # ---- one file ----
     def check(self, path: str, language: str, data: bytes | None = None,
@@ -143,6 +146,9 @@ class Engine:
             except OSError as e:
                 result.notices.append(Notice(NoticeKind.SKIPPED, path, f"cannot read: {e.strerror}"))
                 return result
+        if self.cfg.skip_generated_code and self.code_kinds.is_generated(path, data, language):
+            result.generated = True  # counted, not linted: before the cache, it costs a glob and a regex
+            return result
         if self.cache is None or only is not None:
             return self._check(result, path, language, data, only)
         extra = ""
@@ -152,6 +158,9 @@ class Engine:
             extra = self._stamps.get(where)
             if extra is None:  # once per directory and run: ~80 stat calls each
                 extra = self._stamps[where] = project_stamp(*where, memo=self._enclosing)
+        for rule, words in self._extra_inputs[language]:
+            if not words or any(w in data for w in words):  # only files the rule may read them for
+                extra += "|" + rule.cache_inputs(os.path.dirname(os.path.join(self.cwd, path)))
         key = self.cache.key(path, data, extra)
         cached = self.cache.get(key)
         if cached is not None:

@@ -132,6 +132,7 @@ class FileResult:
     suppressed: list[Finding] = field(default_factory=list)  # with suppressed_by set
     notices: list[Notice] = field(default_factory=list)
     parsed: bool = False
+    generated: bool = False  # skipped as generated code (config skip-generated-code)
 
 
 # ---- plain data for the result cache (JSON: no pickle, nothing that can run code) ----

@@ -26,6 +26,7 @@ class RunResult:
     notices: list[Notice] = field(default_factory=list)
     files: int = 0  # files considered
     parsed: int = 0  # files parsed (the rest were prefiltered out or skipped)
+    generated: int = 0  # files not linted because they are generated code
     enabled: list[str] = field(default_factory=list)
     registry: Registry | None = None
     root: str = "."  # where relative paths in the output are anchored
@@ -155,6 +156,7 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
         result.suppressed.extend(fr.suppressed)
         result.notices.extend(fr.notices)
         result.parsed += fr.parsed
+        result.generated += fr.generated
     # each file's findings are sorted: merge them without comparing dataclasses
     result.findings = assign_fingerprints(sorted(result.findings, key=merge_order))
     result.suppressed = assign_fingerprints(sorted(result.suppressed, key=merge_order))

@@ -59,7 +59,8 @@ def render(result: RunResult, include_suppressed: bool = False, include_baseline
         "findings": [finding_dict(f) for f in result.findings],
         "notices": [{"kind": n.kind.value, "path": n.path, "message": n.message, "rule_id": n.rule_id or None}
                     for n in result.notices],
-        "summary": {"files": result.files, "parsed": result.parsed, "findings": len(result.findings),
+        "summary": {"files": result.files, "parsed": result.parsed, "generated": result.generated,
+                    "findings": len(result.findings),
                     "suppressed": len(result.suppressed), "errors": sum(n.is_error for n in result.notices),
                     "hidden_by_baseline": len(result.hidden), "baseline_fixed": result.baseline_fixed},
     }

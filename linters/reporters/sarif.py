@@ -500,7 +500,8 @@ def _log(result: RunResult, b: _Builder, rules: list[dict], *, dropped: int, tot
         "invocations": [{
             "executionSuccessful": not result.has_errors,
             "toolExecutionNotifications": notes,
-            "properties": {"filesChecked": result.files, "filesParsed": result.parsed},
+            "properties": {"filesChecked": result.files, "filesParsed": result.parsed,
+                           "filesGenerated": result.generated},  # not linted (skip-generated-code)
         }],
         "results": _PLACEHOLDER,  # last: _splice relies on nothing but brackets following it
     }

@@ -122,6 +122,8 @@ def summary(result: RunResult) -> str:
         extra.append(f"{len(result.hidden)} hidden by baseline")
     if result.baseline_fixed:
         extra.append(f"{result.baseline_fixed} baseline finding{'s' * (result.baseline_fixed != 1)} fixed")
+    if result.generated:
+        extra.append(f"{result.generated} generated file{'s' * (result.generated != 1)} not linted")
     skipped = sum(1 for x in result.notices if x.kind.value == "skipped")
     if skipped:
         extra.append(f"{skipped} skipped")
