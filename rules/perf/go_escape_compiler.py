@@ -57,7 +57,7 @@ from cnlint.cache import user_cache_dir
 from .go_flow_graph import COMPOSITE, NEW, VARIABLE, Escape, Fn, Loc
 
 CACHE_SUBDIR = "go-escape"
-FORMAT = 1
+FORMAT = 2
 BUILD_TIMEOUT = 900
 
 POS = r"(?P<pos>(?:[^\s:]|:(?!\d+:\d+:))+?:\d+:\d+)"
@@ -66,7 +66,9 @@ SUMMARY = re.compile(POS + r": (?P<what>.*?) escapes to heap$")
 FLOW = re.compile(POS + r":\s+flow: (?P<dst>.*?) (?:←|=) (?P<src>.*):$")
 NOTE = re.compile(POS + r":\s+from (?P<where>.*) \((?P<why>[^()]*)\) at (?P<at>\S+)$")
 MOVED = re.compile(POS + r": moved to heap: (?P<name>\S+)$")
-INLINE = re.compile(POS + r": (?:can inline|cannot inline) ")
+INLINE = re.compile(POS + r": (?P<can>can|cannot) inline (?P<func>[^\s:]+)")
+INLINING = re.compile(POS + r": inlining call to (?P<func>\S+)$")
+_QUALIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\.(?=[A-Za-z_(*])")
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESULT = re.compile(r"^(?:~r\d+|#rv\d+)$")
 
@@ -155,6 +157,9 @@ class PackageEscapes:
     sites: dict = field(default_factory=dict)  # (path, line, col) -> Site
     analysed: set = field(default_factory=set)  # (path, line) of function names the compiler analysed
     files: set = field(default_factory=set)  # files the compiler built
+    inlinable: set = field(default_factory=set)  # (path, line) of functions the compiler can inline
+    #: functions (``F``, ``(*T).M``) of which an inlined copy has an escaping allocation at a call site
+    escaping_inlined: set = field(default_factory=set)
 
 
 def _split_pos(pos: str, cwd: str):
@@ -169,6 +174,7 @@ def parse_output(text: str, cwd: str) -> PackageEscapes:
     res = PackageEscapes(ok=True)
     cur: list[Step] | None = None
     cur_pos = None
+    calls: dict = {}  # call position -> functions inlined there
     for line in text.splitlines():
         m = ESCAPES.match(line)
         if m:
@@ -212,13 +218,26 @@ def parse_output(text: str, cwd: str) -> PackageEscapes:
             if p is not None and p not in res.sites:
                 res.sites[p] = Site(p[0], p[1], p[2], m["what"])
             continue
-        if "inline " in line:
+        if "inline" in line:
             m = INLINE.match(line)
             if m:
                 p = _split_pos(m["pos"], cwd)
                 if p is not None:
                     res.analysed.add((p[0], p[1]))
                     res.files.add(p[0])
+                    if m["can"] == "can":
+                        res.inlinable.add((p[0], p[1]))
+                continue
+            m = INLINING.match(line)
+            if m:
+                p = _split_pos(m["pos"], cwd)
+                if p is not None:
+                    calls.setdefault(p, []).append(_QUALIFIER.sub("", m["func"]))
+    # an inlined copy's allocation is reported at the call: escaping there means the call allocates
+    for p, funcs in calls.items():
+        site = res.sites.get(p)
+        if site is not None and (site.flows or site.moved):
+            res.escaping_inlined.update(funcs)
     return res
 
 
@@ -226,6 +245,7 @@ def _to_json(res: PackageEscapes) -> dict:
     return {
         "format": FORMAT, "ok": res.ok, "error": res.error,
         "files": sorted(res.files), "analysed": sorted([list(a) for a in res.analysed]),
+        "inlinable": sorted([list(a) for a in res.inlinable]), "escaping_inlined": sorted(res.escaping_inlined),
         "sites": [{"path": s.path, "line": s.line, "col": s.col, "what": s.what, "func": s.func, "moved": s.moved,
                    "flows": [[{"dst": st.dst, "src": st.src,
                                "notes": [[n.where, n.why, n.path, n.line, n.col] for n in st.notes]}
@@ -240,6 +260,8 @@ def _from_json(d: dict) -> PackageEscapes | None:
     res = PackageEscapes(ok=d["ok"], error=d.get("error", ""))
     res.files = set(d["files"])
     res.analysed = {tuple(a) for a in d["analysed"]}
+    res.inlinable = {tuple(a) for a in d["inlinable"]}
+    res.escaping_inlined = set(d["escaping_inlined"])
     for s in d["sites"]:
         site = Site(s["path"], s["line"], s["col"], s["what"], s["func"], s["moved"])
         site.flows = [[Step(st["dst"], st["src"], [Note(*n) for n in st["notes"]]) for st in fl] for fl in s["flows"]]
@@ -544,9 +566,12 @@ class _Result:
         self.kind = "result"
 
 
-def confirm(rule, root, escapes: list[Escape], analyzer) -> list | None:
+def confirm(rule, root, escapes: list[Escape], analyzer, keep_inlined: bool = True) -> list | None:
     """[(escape, related flow)] confirmed and completed by the compiler, or None
-    (use the syntactic findings as they are)."""
+    (use the syntactic findings as they are). Without ``keep_inlined``, not
+    those in functions the compiler inlines and whose inlined copies do not
+    escape at any call site of the package (callers elsewhere are not seen:
+    the allocation is theirs to keep on the stack)."""
     ctx = rule.ctx
     go = find_go(rule.options.get("go", "go"))
     if go is None or go_facts(go) is None:
@@ -631,7 +656,35 @@ def confirm(rule, root, escapes: list[Escape], analyzer) -> list | None:
             if rnode is not None:
                 e.steps = [(rnode, e.result)]
         out.append((e, related(site, e.node)))
+    if not keep_inlined:
+        out = [(e, fl) for e, fl in out if not _inlined_without_escape(e.node, path, res)]
     return out
+
+
+def _inlined_without_escape(node, path: str, res: PackageEscapes) -> bool:
+    top = _top_function(node)
+    name = top.child_by_field_name("name") if top is not None else None
+    if name is None or (path, name.start_point[0] + 1) not in res.inlinable:
+        return False
+    return _compiler_name(top) not in res.escaping_inlined
+
+
+def _compiler_name(decl) -> str:
+    """How -m output names a function or method: ``F``, ``T.M``, ``(*T).M``."""
+    name = decl.child_by_field_name("name").text.decode("utf-8", "replace")
+    recv = decl.child_by_field_name("receiver")
+    if recv is None:
+        return name
+    ptype = next((p.child_by_field_name("type") for p in recv.named_children
+                  if p.type == "parameter_declaration"), None)
+    if ptype is None:
+        return name
+    star = ptype.type == "pointer_type"
+    base = ptype.named_children[-1] if star and ptype.named_children else ptype
+    if base.type == "generic_type":
+        base = base.child_by_field_name("type") or base
+    tname = base.text.decode("utf-8", "replace")
+    return f"(*{tname}).{name}" if star else f"{tname}.{name}"
 
 
 def _escape_at(root, data: bytes, off: int, site: Site) -> Escape | None:

@@ -1,0 +1,219 @@
+"""Whether "return a value instead" is correct advice for one of PERF001's escapes.
+
+The escape analysis (go_flow.py) answers "does this allocation reach a
+result?". A maintainer acts only when returning a value is both possible and
+cheaper, so this module answers the rest, from the syntax and the package
+index (go_package.py), for the few escapes found:
+
+* ``must_stay_pointer``: the allocated type must not be copied or is used by
+  address by its API: what ``go vet``'s copylocks flags (``sync`` and
+  ``sync/atomic`` values, ``noCopy`` fields) and library types with the same
+  contract (``tls.Config``, ``http.Client``, ``bytes.Buffer``...), protobuf
+  messages (``protoimpl.MessageState``, ``XXX_`` fields, packages of
+  ``*.pb.go`` files) and Kubernetes API objects (``k8s.io/api/...``,
+  ``metav1.TypeMeta``/``ObjectMeta``/``ListMeta`` embedded, ``runtime.Object``).
+* ``returned_as_interface``: the result is an interface (``error``, ``any``,
+  an interface type): a value would be boxed, which allocates anyway.
+* ``inline_cost``: an estimate of the compiler's inlining cost (budget 80);
+  a function the compiler inlines allocates in its caller's frame, where
+  the copy usually does not escape (0 allocs/op).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from cnlint.golang import text
+from cnlint.golang.imports import package_clause, source_directories
+
+from .go_package import IFACE, NAMED, STRUCT, Type, TypeInfo, package_index
+
+#: (import path, type name) of library types that must not be copied or are
+#: shared by address by design (copylocks' sync types, plus the ones whose
+#: documentation says "should not be copied" or "safe for concurrent use",
+#: which a copy would break).
+NO_COPY_TYPES = {
+    ("crypto/tls", "Config"), ("net/http", "Client"), ("net/http", "Transport"), ("net/http", "Server"),
+    ("net/http", "Request"), ("net/http", "ServeMux"), ("net/http/httputil", "ReverseProxy"),
+    ("bytes", "Buffer"), ("strings", "Builder"), ("strings", "Reader"), ("bytes", "Reader"),
+    ("bufio", "Reader"), ("bufio", "Writer"), ("bufio", "Scanner"), ("crypto/x509", "CertPool"),
+    ("database/sql", "DB"), ("log", "Logger"), ("log/slog", "Logger"), ("os", "File"),
+    ("regexp", "Regexp"), ("text/template", "Template"), ("html/template", "Template"),
+    ("math/big", "Int"), ("math/big", "Float"), ("math/big", "Rat"), ("hash/maphash", "Hash"),
+    ("golang.org/x/time/rate", "Limiter"), ("google.golang.org/grpc", "Server"),
+    ("google.golang.org/grpc", "ClientConn"),
+}
+#: packages all of whose struct types hold locks or atomics
+NO_COPY_PACKAGES = ("sync", "sync/atomic", "go.uber.org/atomic", "unique")
+#: Kubernetes API packages: every object there is passed by pointer (runtime.Object)
+K8S_API_PREFIXES = ("k8s.io/api/", "k8s.io/apimachinery/", "k8s.io/apiextensions-apiserver/pkg/apis/",
+                    "k8s.io/kube-aggregator/pkg/apis/", "k8s.io/metrics/pkg/apis/",
+                    "sigs.k8s.io/gateway-api/apis/", "sigs.k8s.io/controller-runtime/pkg/")
+K8S_META_FIELDS = frozenset({"TypeMeta", "ObjectMeta", "ListMeta"})
+PROTO_FIELDS = frozenset({"MessageState", "XXX_NoUnkeyedLiteral", "XXX_unrecognized", "XXX_sizecache",
+                          "sizeCache", "unknownFields"})
+_PROTO_PATH = re.compile(r"(?:^|/)(?:genproto|[a-z0-9_]*pb(?:v\d+)?|proto)(?:/|$)|^google\.golang\.org/protobuf/")
+
+INLINE_BUDGET = 80
+INLINE_CALL_COST = 57
+#: builtins and conversions that cost nothing like a call
+_CHEAP_CALLS = frozenset({"len", "cap", "append", "new", "make", "copy", "panic", "min", "max", "delete",
+                          "clear", "complex", "real", "imag", "string", "int", "int8", "int16", "int32",
+                          "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr", "float32",
+                          "float64", "byte", "rune", "bool", "unsafe.Pointer", "unsafe.Sizeof"})
+#: statements the compiler never inlines a function with
+_NOT_INLINABLE = frozenset({"go_statement", "defer_statement", "select_statement"})
+
+
+class Advice:
+    """Answers for one file: its imports and module, through the package index."""
+
+    def __init__(self, types: TypeInfo, imports, go_mod):
+        self.types = types
+        self.imports = imports
+        self.go_mod = go_mod
+        self._same: dict[str, str | None] = {}
+
+    # ---- types that stay pointers ----
+    def must_stay_pointer(self, typ: Type | None) -> str | None:
+        """Why values of ``typ`` are used by address (None when nothing says so)."""
+        if typ is None:
+            return None
+        node = typ.node
+        if typ.ptr is not None or node is None:
+            return None
+        return self._named_reason(node, self.types, self.imports, 0)
+
+    def _named_reason(self, node, types: TypeInfo, imports, depth: int) -> str | None:
+        while node is not None and node.type in ("parenthesized_type", "generic_type"):
+            inner = node.child_by_field_name("type") if node.type == "generic_type" else None
+            node = inner if inner is not None else (node.named_children[0] if node.named_children else None)
+        if node is None or depth > 3:
+            return None
+        if node.type == "qualified_type":
+            pkg, name = text(node.child_by_field_name("package")), text(node.child_by_field_name("name"))
+            path = imports.path_of(pkg) if imports is not None else None
+            return self._imported_reason(path, name, depth) if path else None
+        if node.type == "type_identifier":
+            name = text(node)
+            if name == "noCopy":
+                return "it holds a `noCopy` marker (go vet's copylocks)"
+            if types.package is None:
+                return None
+            decl = types.package.type_decl(name)
+            if decl is None:
+                return None
+            return self._named_reason(decl[0], types, imports, depth + 1)
+        if node.type == "struct_type":
+            return self._struct_reason(node, types, imports, depth)
+        return None
+
+    def _struct_reason(self, struct, types: TypeInfo, imports, depth: int) -> str | None:
+        fields = next((c for c in struct.named_children if c.type == "field_declaration_list"), None)
+        if fields is None:
+            return None
+        for fd in fields.named_children:
+            if fd.type != "field_declaration":
+                continue
+            names = [text(n) for n in fd.children_by_field_name("name")]
+            ftype = fd.child_by_field_name("type")
+            if ftype is None:
+                continue
+            base = text(ftype).split(".")[-1].split("[")[0]
+            if not names and base in K8S_META_FIELDS:
+                return "it is a Kubernetes API object (it embeds `%s`), used as `runtime.Object` by pointer" % base
+            if base in PROTO_FIELDS or any(n.startswith("XXX_") for n in names):
+                return "it is a protobuf message (generated code relies on its address)"
+            if "noCopy" in names or base == "noCopy":
+                return "it holds a `noCopy` marker (go vet's copylocks)"
+            if ftype.type in ("pointer_type", "slice_type", "map_type", "function_type", "channel_type",
+                              "interface_type"):
+                continue
+            why = self._named_reason(ftype, types, imports, depth + 1)
+            if why is not None:
+                return why if why.startswith("it holds") or why.startswith("it is a") else "it holds " + why
+        return None
+
+    def _imported_reason(self, path: str, name: str, depth: int) -> str | None:
+        if path in NO_COPY_PACKAGES:
+            return f"it holds a `{path.rsplit('/', 1)[-1]}.{name}`, which must not be copied (go vet's copylocks)"
+        if (path, name) in NO_COPY_TYPES:
+            return f"`{path.rsplit('/', 1)[-1]}.{name}` must not be copied (or is shared by address)"
+        if path.startswith(K8S_API_PREFIXES) or "/apis/" in path + "/":
+            return "it is a Kubernetes API type, used by pointer (`runtime.Object`)"
+        if _PROTO_PATH.search(path):
+            return "it is a protobuf message (generated code relies on its address)"
+        directory = self._directory(path)
+        if directory is None:
+            return None
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return None
+        if any(n.endswith(".pb.go") for n in names):
+            return "it is a protobuf message (generated code relies on its address)"
+        pkg = package_clause(directory)
+        if pkg is None:
+            return None
+        other = TypeInfo(package_index(directory, pkg, with_tests=False))
+        decl = other.package.type_decl(name)
+        if decl is None:
+            return None
+        return self._named_reason(decl[0], other, _Unresolved(), depth + 1)
+
+    def _directory(self, path: str) -> str | None:
+        if path not in self._same:
+            self._same[path] = next((d for d in source_directories(path, self.go_mod) if os.path.isdir(d)), None)
+        return self._same[path]
+
+    # ---- results ----
+    def returned_as_interface(self, result_typ: Type | None) -> bool:
+        """Whether the result the address flows into is an interface: the value
+        would be boxed on return, which allocates too."""
+        if result_typ is None:
+            return False
+        kind, node, _ = self.types.resolve(result_typ)
+        if kind == IFACE:
+            return True
+        # another package's named type that holds an address directly: an interface
+        # (runtime.Object, http.Handler, client.Object...), or a pointer type, rarely
+        return kind == NAMED and node is not None and not isinstance(node, Type) and node.type == "qualified_type"
+
+
+class _Unresolved:
+    """The imports of another package's file, which are not read: its own
+    qualified field types stay unknown (the common cases are caught by name)."""
+
+    @staticmethod
+    def path_of(name: str):
+        return None
+
+
+def inline_cost(func_node) -> int:
+    """A rough estimate of the compiler's inlining cost of a function (it
+    inlines up to INLINE_BUDGET): one per syntax node, INLINE_CALL_COST per call
+    that is not a builtin or a conversion; functions with go, defer, select
+    or recover are never inlined (returns INLINE_BUDGET + 1 as soon as it is over)."""
+    body = func_node.child_by_field_name("body")
+    if body is None:
+        return INLINE_BUDGET + 1
+    cost = 0
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        t = n.type
+        cost += 1
+        if t == "call_expression":
+            f = n.child_by_field_name("function")
+            name = text(f) if f is not None and f.type in ("identifier", "selector_expression") else ""
+            if name == "recover":
+                return INLINE_BUDGET + 1
+            if name not in _CHEAP_CALLS:
+                cost += INLINE_CALL_COST
+        elif t in _NOT_INLINABLE:
+            return INLINE_BUDGET + 1
+        if cost > INLINE_BUDGET:
+            return cost
+        stack.extend(n.named_children)
+    return cost
