@@ -6,7 +6,7 @@ import re
 
 from cnlint import Rule, TreeSitterRule
 from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skips_test_code
-from cnlint.golang import call_args, selector_parts, text, unwrap, walk
+from cnlint.golang import FUNCS, call_args, enclosing, selector_parts, text, unwrap, walk
 
 
 from .import_paths import CACHE
@@ -25,6 +25,10 @@ READ_HINTS = (b"Lister", b"lister", b"GetStore", b"GetIndexer")
 #: stop channels/contexts that never close: the wait can only end with the caches synced
 NEVER_STOPS = re.compile(r"^(\w+\.)?NeverStop$|^context\.(Background|TODO)\(\)$|^make\(chan struct\{\}\)$")
 POLL = re.compile(r"^(Poll\w*|PollUntil\w*|PollImmediate\w*)$")
+#: polls that have no timeout of their own (they end only when the stop channel or context closes)
+POLL_WITHOUT_TIMEOUT = re.compile(r"Infinite|Until(?!ContextTimeout)")
+#: calls that give a stop channel or context a deadline
+DEADLINES = {("time", "After"), ("context", "WithTimeout"), ("context", "WithDeadline")}
 
 
 class CacheUsedBeforeSync(Rule):
@@ -41,21 +45,35 @@ class CacheUsedBeforeSync(Rule):
 Reports two ways of reading an informer cache that has not finished its
 initial list:
 
-- The result of a cache-sync wait is dropped: `cache.WaitForCacheSync(stop,
-  synced...)`, `cache.WaitForNamedCacheSync(...)`, `factory.WaitForCacheSync(stop)`,
-  `mgr.GetCache().WaitForCacheSync(ctx)` (and the `WithContext` variants), or
-  a `wait.Poll...(..., informer.HasSynced ...)`, written as a statement of its
-  own.
 - A lister is read (`.Lister().List(...)`, `podLister.Pods(ns).Get(name)`,
   `informer.GetStore().List()`, `GetIndexer().ByIndex(...)`, or a variable
   holding one) after `factory.Start(...)` / `informer.Run(...)` in the same
   function, with no wait for the sync in between.
+- The result of a cache-sync wait is dropped (`cache.WaitForCacheSync(stop,
+  synced...)`, `cache.WaitForNamedCacheSync(...)`, `factory.WaitForCacheSync(stop)`,
+  `mgr.GetCache().WaitForCacheSync(ctx)`, the `WithContext` variants, or a
+  `wait.Poll...(..., informer.HasSynced ...)` written as a statement of its
+  own) **where the failure matters**:
+  - the wait has a deadline of its own: its stop channel is `time.After(d)`,
+    or its context comes from `context.WithTimeout`/`WithDeadline`, or the
+    poll has a timeout (`wait.PollImmediate(interval, timeout, ...)`,
+    `PollUntilContextTimeout`). When the caches are slow it gives up, and the
+    program goes on with empty caches; or
+  - the same function reads a cache after the wait (the read is named in the
+    finding).
 
-Not reported: a wait on a channel or context that never closes
+Not reported: a wait on the component's own stop channel or context
+(`factory.WaitForCacheSync(ctx.Done())`, `cache.WaitForCacheSync(stopCh, ...)`)
+followed by workers, loops or servers that run on that same channel. Such a
+wait returns `false` only when the channel closes, which is shutdown, and then
+everything after it stops as well: nothing reads the empty cache, and checking
+the result (as the sample-controller does, to return an error) is style, not
+a fix. Also not reported: a wait on a channel or context that never closes
 (`wait.NeverStop`, `context.Background()`), which can only return once
 everything synced; `_ = cache.WaitForCacheSync(...)`, an explicit decision; a
 `WaitForCacheSync` function of another package (its signature is unknown);
-reads in another function than the one that calls `Start` (not followed).
+reads in a closure or in another function than the one that calls `Start` or
+waits (not followed).
 
 ## Why is this bad?
 `Start` only launches the informers' goroutines; the caches fill up later,
@@ -64,7 +82,8 @@ partial list **without any error**: a controller concludes that no pods,
 nodes or endpoints exist, and deletes, scales or reports accordingly; a
 startup check passes on an empty cache. Waiting is not enough either: the
 wait returns `false` (or a map of `false`) when the stop channel or context
-closes first, and then the caches are still empty. client-go's
+closes first, and then the caches are still empty: harmless at shutdown, a bug
+when the wait has a timeout or the code reads the cache right after it. client-go's
 [`WaitForCacheSync`](https://pkg.go.dev/k8s.io/client-go/tools/cache#WaitForCacheSync)
 documents it: "It returns true if it was successful, false if the controller
 should shutdown". The
@@ -84,6 +103,10 @@ pods, err := factory.Core().V1().Pods().Lister().List(labels.Everything())
 
 go informer.Run(stop)
 nodes := informer.GetStore().List()
+
+syncCtx, cancel := context.WithTimeout(ctx, time.Minute)
+defer cancel()
+cache.WaitForCacheSync(syncCtx.Done(), podsSynced) // gives up after a minute; the caller goes on
 ```
 
 ## Use instead
@@ -99,6 +122,10 @@ pods, err := factory.Core().V1().Pods().Lister().List(labels.Everything())
 go informer.Run(stop)
 if !cache.WaitForCacheSync(stop, informer.HasSynced) {
     return errors.New("timed out waiting for caches to sync")
+}
+
+if !cache.WaitForCacheSync(syncCtx.Done(), podsSynced) {
+    return errors.New("caches did not sync within a minute")
 }
 ```
 
@@ -128,7 +155,7 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
         if name in WAITS:
             args = call_args(call)
             stop = args[1] if name == "WaitForNamedCacheSync" and len(args) > 1 else (args[0] if args else None)
-            if stop is not None and NEVER_STOPS.search(text(stop)):
+            if stop is None or NEVER_STOPS.search(text(stop)):
                 return  # a wait that cannot be cancelled only returns once the caches synced
             if operand is not None and operand.type == "identifier" and text(operand) in self.ctx.go.imports.names:
                 if self.ctx.go.imports.names[text(operand)] != CACHE:
@@ -137,16 +164,64 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
             else:
                 what = "a map of informer type to synced" if name == "WaitForCacheSync" and \
                     _looks_like_factory(operand) else "whether the caches synced"
-            if skips_test_code(self):
-                return
-            self.report(call, f"the result of `{_short(text(call.child_by_field_name('function')))}` ({what}) is "
-                              "ignored: when the stop channel or context closes before the initial list "
-                              "completes it returns false and the caches are still empty or partial; check "
-                              "it and stop when a cache did not sync")
+            self._report_ignored(call, f"`{_short(text(call.child_by_field_name('function')))}` ({what})",
+                                 self._deadline(stop, call))
         elif POLL.match(name) and operand is not None and "wait" in text(operand) and \
-                "HasSynced" in text(call.child_by_field_name("arguments")) and not skips_test_code(self):
-            self.report(call, f"the error of `{text(operand)}.{name}` waiting for `HasSynced` is ignored: when it "
-                              "gives up, the caches are still empty or partial; check it before reading the cache")
+                "HasSynced" in text(call.child_by_field_name("arguments")):
+            deadline = call if not POLL_WITHOUT_TIMEOUT.search(name) else None
+            self._report_ignored(call, f"the error of `{text(operand)}.{name}` waiting for `HasSynced`", deadline,
+                                 result=False)
+
+    def _report_ignored(self, call, what: str, deadline, result: bool = True) -> None:
+        """Report an ignored wait where its failure matters: it has a deadline of its
+        own, or this function reads a cache after it. Otherwise the wait only fails
+        at shutdown, and whatever runs after it stops on the same channel."""
+        if skips_test_code(self):
+            return
+        subject = f"the result of {what}" if result else what
+        if deadline is not None:
+            self.report(call, f"{subject} is ignored, and the wait has a deadline (`{_short(text(deadline), 40)}`): "
+                              "when the caches do not sync in time it gives up and the program goes on with empty or "
+                              "partial caches; check it and stop (or retry) when a cache did not sync",
+                        related=[(deadline, "the wait gives up here")] if deadline is not call else ())
+            return
+        read = self._read_after(call)
+        if read is not None:
+            self.report(call, f"{subject} is ignored, and `{_short(text(read.child_by_field_name('function')))}` "
+                              "reads a cache right after it: when the stop channel or context closes before the "
+                              "initial list completes the wait gives up and the read returns an empty or partial "
+                              "list without an error; check the result before reading",
+                        related=[(read, "the cache is read here")])
+
+    def _deadline(self, stop, at, depth: int = 0):
+        """The timeout behind a stop channel or context: ``time.After(d)``, or a
+        ``ctx`` from ``context.WithTimeout``/``WithDeadline`` (``ctx.Done()``)."""
+        node = unwrap(stop)
+        if node is not None and node.type == "call_expression":
+            if self.ctx.go.package_function(node) in DEADLINES:
+                return node
+            operand, name = selector_parts(node)
+            node = unwrap(operand) if name == "Done" else None
+        if node is None or node.type != "identifier" or depth > 2:
+            return None
+        decl = self.ctx.go.resolve(at, text(node))
+        if decl is None or decl.kind not in ("value", "multi") or decl.node.type != "call_expression":
+            return None
+        return self._deadline(decl.node, at, depth + 1)
+
+    def _read_after(self, wait):
+        """The first cache read after ``wait`` in the same function body (closures left out)."""
+        fn = enclosing(wait, FUNCS)
+        body = fn.child_by_field_name("body") if fn is not None else None
+        if body is None or not _in_source(self.ctx, body, *READ_HINTS):
+            return None
+        for node in walk(body, into_funcs=False):
+            if node.start_byte <= wait.end_byte or node.type != "call_expression":
+                continue
+            operand, name = selector_parts(node)
+            if name in READS and self._is_cache_handle(operand, node):
+                return node
+        return None
 
     # ---- reads after Start/Run without a wait ----
     def visit_function_declaration(self, fn) -> None:
