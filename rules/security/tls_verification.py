@@ -9,15 +9,15 @@ The checks live next to this module, one per backend:
 from __future__ import annotations
 
 from cnlint import Rule
-from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option
-
+from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skip_test_files_option
 
 
 class TlsVerificationDisabled(Rule):
     id = "SEC001"
     name = "tls-verification-disabled"
     summary = "TLS certificate verification is disabled"
-    severity = "error"
+    # error only for the process-wide switches (see "Severity" in the help)
+    severity = "warning"
     tags = ("security", "cwe-295")
     precision = "high"
     # CVSS 3.1 AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:N = 7.4, the usual score for
@@ -26,7 +26,8 @@ class TlsVerificationDisabled(Rule):
     security_severity = 7.4
     fixable = None
     options = {
-        SKIP_TEST_FILES: skip_test_files_option(False),
+        SKIP_TEST_FILES: skip_test_files_option(
+            True, "tests talk to self-signed test servers and build configs they never dial (as gosec)"),
     }
     help = """\
 ## What it does
@@ -69,7 +70,8 @@ that a connection is encrypted but not authenticated:
   `aiohttp.TCPConnector(ssl=False)` and `(verify_ssl=False)`.
 
 Only literal values are reported (`true`, `false`, `False`, `'0'`...): a
-setting that comes from a variable or a flag is left alone.
+setting that comes from a variable or a flag is left alone, and so is a
+literal that only runs when the user's setting says so (see below).
 
 ## Why is this bad?
 Without certificate verification anyone who can intercept the traffic (a
@@ -187,20 +189,36 @@ What is not reported:
   function (or file) with a type other than `tls.Config`.
 - Values that are not literals (`InsecureSkipVerify: *insecureFlag`,
   `verify=ca_bundle`, `rejectUnauthorized: opts.strict`).
+- **The user's explicit setting.** A literal inside an `if` (or a ternary)
+  whose condition is a setting that says "do not verify": a name or a string
+  (flag, option, config field, environment variable) with insecure /
+  skip-verify / no-verify / disable-TLS-check in it
+  (`if self.insecure:`, `if (cluster.skipTLSVerify)`,
+  `if cfg.InsecureSkipTLSVerify {`,
+  `if os.getenv("SKIP_TLS_VERIFY") == "true":`,
+  `if v.GetBool("insecure-skip-tls-verify") {`), or a verification setting
+  tested for false (`if not verify_ssl:`, `if (!opts.strictSSL)`,
+  `if tls_certificate is False:`, and the `else` of `if verify`). A client
+  library that honours its user's choice this way does what
+  `InsecureSkipVerify: cfg.Insecure` does, and that is not a defect. A
+  condition on anything else (`if tlsEnabled`, `if err != nil`, an automatic
+  retry after an `x509` error) does not count.
+- A Go function that dials TLS only to read the server's certificate
+  (`tls.Dial`/`DialWithDialer`/`Client` and `ConnectionState().PeerCertificates`,
+  with no `Write`/`Do`/`Get`/`Post`/`RoundTrip` in the function): it trusts
+  nothing the peer sends.
 
-Test files are reported like any other file, because test helpers get copied
-into production code; to stay quiet in them, set the option
-`skip-test-files = true` (test files are `*_test.go`, `test_*.py`,
-`*_test.py`, `*.test.*`, `*.spec.*` and files under `test/`, `tests/`,
-`__tests__/` or `testdata/`):
-
-```toml
-[options.SEC001]
-skip-test-files = true
-```
+## Severity
+The rule sees the literal, not the peer: a hard-coded setting in one client
+may talk to the loopback interface or to a development server, which only
+the reader can judge, so those findings are **warnings**. The process-wide
+switches are **errors**, because they turn verification off for every
+connection of the process, third-party ones included:
+`NODE_TLS_REJECT_UNAUTHORIZED = '0'` (also in the `env` given to a child
+process) and `ssl._create_default_https_context = ssl._create_unverified_context`.
 
 If the connection really must skip verification (a local development tool
 talking to localhost), suppress the finding with a reason:
 `// cnlint: ignore[SEC001] -- dev-only, talks to localhost`.
-"""
+""" + TEST_CODE_HELP
 

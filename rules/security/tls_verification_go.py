@@ -14,6 +14,7 @@ from cnlint import TreeSitterRule
 from cnlint.code_kinds import skips_test_code
 from cnlint.golang import FUNCS, enclosing, keyed_elements, strip_pointer, unwrap, walk
 
+from .tls_guards import under_users_setting
 from .tls_verification import TlsVerificationDisabled
 
 TLS = "crypto/tls"
@@ -52,6 +53,11 @@ REST_CONFIG_FUNCS = {
 #: Setting one of these next to InsecureSkipVerify is custom verification
 #: (pinning, SPIFFE): the combination the crypto/tls docs allow outside tests.
 CUSTOM_VERIFY = ("VerifyPeerCertificate", "VerifyConnection")
+
+#: crypto/tls functions that open a connection with a Config
+CERT_DIALS = ("Dial", "DialWithDialer", "Client")
+#: methods that send or fetch application data over a connection
+SENDS = ("Write", "Do", "Get", "Post", "RoundTrip")
 
 _MAX_DEPTH = 4
 
@@ -101,7 +107,7 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
         if field == "InsecureSkipVerify" and self._has_custom_verify_key(body):
             return
         struct = self._type_label(typ)
-        self.report(elem, self._message(f"`{field}: true` in {struct}", field))
+        self._flag(elem, self._message(f"`{field}: true` in {struct}", field))
 
     def _assignment(self, stmt, target, field: str) -> None:
         op = stmt.child_by_field_name("operator")
@@ -121,7 +127,34 @@ class TlsVerificationDisabledGo(TlsVerificationDisabled, TreeSitterRule):
         if field == "InsecureSkipVerify" and self._custom_verify_assigned(receiver, stmt):
             return
         what = f"`{self.text(receiver)}.{field} = true`"
-        self.report(stmt if len(lefts) == 1 else target, self._message(what, field))
+        self._flag(stmt if len(lefts) == 1 else target, self._message(what, field))
+
+    def _flag(self, node, message: str) -> None:
+        """Report unless the user asked for it (a guarding flag) or the connection only reads
+        the peer's certificate."""
+        if under_users_setting(node, FUNCS) or self._inspects_peer_certificate(node):
+            return
+        self.report(node, message)
+
+    def _inspects_peer_certificate(self, node) -> bool:
+        """A function that dials TLS to read the server's certificate (``PeerCertificates``)
+        and sends nothing: it trusts no data from the peer, so there is nothing to verify."""
+        scope = enclosing(node, FUNCS)
+        if scope is None:
+            return False
+        dials = reads_certs = False
+        for n in walk(scope):
+            if n.type == "selector_expression":
+                field = self.text(n.child_by_field_name("field"))
+                operand = n.child_by_field_name("operand")
+                if field in CERT_DIALS and operand is not None and \
+                        self.imports().get(self.text(operand)) == TLS:
+                    dials = True
+                elif field == "PeerCertificates":
+                    reads_certs = True
+                elif field in SENDS:
+                    return False
+        return dials and reads_certs
 
     # ---- messages ----
     def _type_label(self, typ: GoType) -> str:

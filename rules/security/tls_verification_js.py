@@ -12,6 +12,7 @@ from __future__ import annotations
 from cnlint import TreeSitterRule, languages
 from cnlint.code_kinds import skips_test_code
 
+from .tls_guards import under_users_setting
 from .tls_verification import TlsVerificationDisabled
 
 REJECT = "rejectUnauthorized"
@@ -22,6 +23,10 @@ _NAME_RE = r"^[\"'`]?(rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED)[\"'`]?$"
 SERVER_FACTORIES = {"createServer", "createSecureServer", "Server", "Http2SecureServer"}
 #: options that only exist on server sockets
 SERVER_KEYS = {"requestCert", "isServer", "SNICallback"}
+
+#: where the search for a guarding condition ends
+_FUNCTIONS = ("function_declaration", "function_expression", "arrow_function", "method_definition",
+              "generator_function_declaration", "class_body", "program")
 
 _WRAPPERS = ("parenthesized_expression", "as_expression", "satisfies_expression",
              "non_null_expression", "type_assertion")
@@ -59,15 +64,23 @@ class TlsVerificationDisabledJs(TlsVerificationDisabled, TreeSitterRule):
             return
         if key == ENV and not self._zero(value):
             return
+        if under_users_setting(captures["sec001.key"][0], _FUNCTIONS):
+            return  # `if (cluster.skipTLSVerify) opts.rejectUnauthorized = false`: the user's choice
         if "sec001.pair" in captures:
             pair = captures["sec001.pair"][0]
             if key == REJECT and self._server_options(pair.parent):
                 return
-            self.report(pair, self._pair_message(key, pair))
+            self.report(pair, self._pair_message(key, pair), severity=self._severity(key))
         else:
             assign = captures["sec001.assign"][0]
             what = f"`{self.text(captures['sec001.target'][0])} = {self.text(raw)}`"
-            self.report(assign, self._message(key, what))
+            self.report(assign, self._message(key, what), severity=self._severity(key))
+
+    @staticmethod
+    def _severity(key: str) -> str:
+        """NODE_TLS_REJECT_UNAUTHORIZED=0 turns verification off for every connection of the
+        process, third-party ones included: a defect wherever it is."""
+        return "error" if key == ENV else "warning"
 
     # ---- messages ----
     def _pair_message(self, key: str, pair) -> str:

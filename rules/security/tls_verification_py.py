@@ -19,6 +19,7 @@ from cnlint import PythonRule
 from cnlint.code_kinds import skips_test_code
 from cnlint.python import bool_value, keyword_arg, string_value
 
+from .tls_guards import ELSE, THEN, guarded_branches
 from .tls_verification import TlsVerificationDisabled
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
@@ -70,6 +71,7 @@ SSL_CONTEXT_CTORS = {"ssl.create_default_context", "ssl.SSLContext"}
 SERVER_MARKERS = {"ssl.Purpose.CLIENT_AUTH", "ssl.PROTOCOL_TLS_SERVER"}
 CERT_NONE = {"ssl.CERT_NONE", "ssl.VerifyMode.CERT_NONE"}
 UNVERIFIED_CONTEXT = "ssl._create_unverified_context"
+DEFAULT_CONTEXT = "ssl._create_default_https_context"
 AIOHTTP_CONNECTOR = "aiohttp.TCPConnector"
 
 
@@ -91,6 +93,8 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
         self._pending: list[tuple] = []
         self._handled: set[int] = set()  # nodes already reported as part of a call
         self._factory_names: set[str] = set()  # local names of ssl._create_unverified_context
+        self._branches: list[tuple[cst.BaseExpression, str]] = []  # the `if` branches we are in
+        self._patching_default_context = False  # in `ssl._create_default_https_context = ...`
 
     def leave_Module(self, original_node: cst.Module) -> None:
         # e.g. ``self.session.verify = False`` in a method above ``__init__``
@@ -104,7 +108,8 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
         present = next((k for k in keys if k in self._bound), None)
         bound = self._bound[present] if present is not None else None
         if present is None and not final:
-            self._pending.append((kind, node, keys, data))
+            if not self._users_setting():  # (the `if` around it is known only now)
+                self._pending.append((kind, node, keys, data))
         elif kind == "session-verify" and bound == REQUESTS_SESSION:
             self._emit(node, data)
         elif kind == "method-call" and bound in TRACKED_METHODS:
@@ -153,9 +158,28 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
         if keys:  # None: bound to something we do not track (shadows outer bindings)
             self._bound[keys[0]] = kind
 
-    def _emit(self, node, message: str, related=()) -> None:
-        if not self._skip:
-            self.report(node, message, related=related)
+    def _emit(self, node, message: str, related=(), severity: str | None = None) -> None:
+        if not self._skip and not self._users_setting():
+            self.report(node, message, related=related, severity=severity)
+
+    # ---- the user's explicit setting ----
+    def visit_If_body(self, node: cst.If) -> None:
+        self._branches.append((node.test, THEN))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._branches.pop()
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self._branches.append((node.test, ELSE))
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self._branches.pop()
+
+    def _users_setting(self) -> bool:
+        """Inside an `if` that branches on the user's "do not verify" setting
+        (`if self.insecure:`, `if not verify_ssl:`): honouring it is no defect."""
+        return any(branch in guarded_branches(self._module.code_for_node(test))
+                   for test, branch in self._branches)
 
     # ---- what an expression is ----
     def _qnames(self, node) -> set[str]:
@@ -181,10 +205,15 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
 
     # ---- bindings ----
     def visit_Assign(self, node: cst.Assign) -> None:
+        self._patching_default_context = any(
+            DEFAULT_CONTEXT in self._qnames(t.target) for t in node.targets)
         kind = self._kind_of(node.value)
         for t in node.targets:
             self._bind(t.target, kind)
             self._check_attribute_assignment(node, t.target, node.value)
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._patching_default_context = False
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
@@ -342,6 +371,14 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
         if id(node) in self._handled or UNVERIFIED_CONTEXT not in self._qnames(node):
             return
         self._handled.add(id(node))
+        if self._patching_default_context:
+            # every urllib/http.client connection of the process: a defect wherever it is
+            self._emit(node, f"`{self._module.code_for_node(node)}` installed as "
+                             "`ssl._create_default_https_context` turns off certificate and host name "
+                             "verification for every HTTPS connection of the process (urllib, http.client); "
+                             "remove it and trust a private CA with `SSL_CERT_FILE` or "
+                             "`ssl.create_default_context(cafile=...)` instead", severity="error")
+            return
         self._emit(node, f"`{self._module.code_for_node(node)}` is an SSL context factory that does not "
                          "verify certificates or host names; installing or passing it turns verification "
                          "off; use `ssl.create_default_context()` (with `cafile=...` for a private CA) instead")
