@@ -75,14 +75,14 @@ def test_resync_fix_is_unsafe_and_adds_the_time_import(tmp):
     assert '+\t"time"' in r.stdout
     assert "+\treturn informers.NewSharedInformerFactory(cs, 60 * time.Second)" in r.stdout
     assert (tmp / "main.go").read_text() == before
-    # --fix --unsafe-fixes writes it; the result is clean (60s is not below 1m)
+    # --fix --unsafe-fixes writes it; the result is clean (60s is above client-go's 1s floor)
     cnlint("check", "main.go", "--select", "K8S003", "--no-cache", "--fix", "--unsafe-fixes")
     fixed = (tmp / "main.go").read_text()
     assert fixed == before.replace("import (\n", 'import (\n\t"time"\n\n').replace(
         "(cs, 60)", "(cs, 60 * time.Second)")
     assert findings("main.go", "--select", "K8S003,CN001") == []
     (tmp / "main.go").write_text(before)
-    assert [f["severity"] for f in findings("main.go", "--select", "K8S003")] == ["warning"]
+    assert [f["severity"] for f in findings("main.go", "--select", "K8S003")] == ["error"]  # a bug for certain
 
 
 def test_resync_fix_keeps_an_existing_time_alias(tmp):
@@ -120,15 +120,19 @@ def test_resync_below_minimum_has_no_fix_and_min_period_option(tmp):
         func start(cs kubernetes.Interface) {
         	_ = informers.NewSharedInformerFactory(cs, 30*time.Second)
         	_ = informers.NewSharedInformerFactory(cs, 2*time.Minute)
+        	_ = informers.NewSharedInformerFactory(cs, 200*time.Millisecond)
         }
     """)
+    # by default only the period below client-go's 1s floor: 30s (the sample-controller's) is a choice
     got = findings("short.go", "--select", "K8S003")
-    assert [(f["start"]["line"], f["fix"]) for f in got] == [(11, None)]
+    assert [(f["start"]["line"], f["fix"], f["severity"]) for f in got] == [(13, None, "warning")]
+    assert "200ms" in got[0]["message"] and "floor of 1s" in got[0]["message"]
+    # a longer minimum is a team's policy: reported as notes
+    got = findings("short.go", "--select", "K8S003", "--rule-option", "K8S003.min-period=1m")
+    assert [(f["start"]["line"], f["severity"]) for f in got] == [(11, "note"), (13, "warning")]
     assert "30s" in got[0]["message"] and "1m0s" in got[0]["message"]
-    assert got[0]["severity"] == "note"  # a policy; a missing unit is a warning
-    assert findings("short.go", "--select", "K8S003", "--rule-option", "K8S003.min-period=30s") == []
     got = findings("short.go", "--select", "K8S003", "--rule-option", 'K8S003.min-period="1h30m"')
-    assert [f["start"]["line"] for f in got] == [11, 12]
+    assert [f["start"]["line"] for f in got] == [11, 12, 13]
 
 
 # ---- K8S002: the unsafe "pass the options" fix ----

@@ -16,6 +16,8 @@ from .import_paths import CACHE, CTRL, TIME
 from .options import SKIP_TEST_FILES_OPTION
 
 MIN_PERIOD = "min-period"
+#: client-go's ``minimumResyncPeriod``: a handler's resync is never shorter than this
+CLIENT_GO_FLOOR_NS = 1_000_000_000
 
 #: informer factories (client-go, generated clientsets, dynamic, metadata): resync is argument 1
 FACTORIES = {
@@ -38,22 +40,24 @@ POINTER_HELPERS = {"To", "Duration", "DurationPtr", "Ptr"}
 class ResyncPeriodUnitless(Rule):
     id = "K8S003"
     name = "resync-period-unitless"
-    summary = "An informer resync period has no time unit (nanoseconds) or is very short"
-    severity = "warning"
+    summary = "An informer resync period has no time unit (nanoseconds) or is below client-go's 1 s floor"
+    severity = "error"
     tags = ("kubernetes", "reliability")
     precision = "high"
     fixable = "unsafe"
     options = {
-        MIN_PERIOD: Option("1m", "shortest resync period that is not reported, as a Go duration "
-                                 "(\"1m\", \"30s\", \"1h30m\"); 0 disables resync and is never reported"),
+        MIN_PERIOD: Option("1s", "shortest resync period with a unit that is not reported, as a Go duration "
+                                 "(\"1s\", \"1m\", \"1h30m\"): the default is client-go's floor; a longer one is a "
+                                 "team policy (reported as a note); 0 disables resync and is never reported"),
         SKIP_TEST_FILES: SKIP_TEST_FILES_OPTION,
     }
     help = """\
 ## What it does
 Reports the resync period given to a client-go informer, an informer factory
-or a controller-runtime cache when it is a bare number (`60`, which Go reads
-as **60 nanoseconds**), or a duration shorter than the `min-period` option
-(default one minute):
+or a controller-runtime cache when it is a bare number below one second
+(`60`, which Go reads as **60 nanoseconds**: an error), or a duration with a
+unit below client-go's floor of one second (`500 * time.Millisecond`: a
+warning):
 
 - `informers.NewSharedInformerFactory(cs, 30)`,
   `NewSharedInformerFactoryWithOptions`, `NewFilteredSharedInformerFactory`
@@ -71,6 +75,13 @@ Durations are evaluated as Go does: `30 * time.Second`, `time.Minute`,
 file. `0` (resync disabled) and values that come from flags or other files are
 not reported.
 
+A period of one second or more with a unit is not reported by default: the
+sample-controller's `time.Second*30`, the 5 s of tutorials, the 1 h or 10 h of
+production controllers are all choices of cost, not defects, and they are all
+found in real code (the corpus behind cnlint's ledger has 0, 5 s, 30 s, 1 h
+and 10 h). A team that wants a policy sets `min-period` (for example `"1m"`);
+periods under it are then reported as notes.
+
 ## Why is this bad?
 A resync period is a `time.Duration`, which counts nanoseconds, and an
 untyped constant converts silently: `NewSharedInformerFactory(cs, 60)` asks
@@ -86,13 +97,19 @@ controller that writes status on each sync, the API server. With
 interpreted as 60 nanoseconds. This was driving the CPU crazy"
 ([antrea-io/antrea@cedd9c8](https://github.com/antrea-io/antrea/commit/cedd9c85959d0247a60112fe31605830cce3bcde)).
 
-Even with a unit, a resync is a full re-delivery of the cache: it does not
-fetch anything from the API server ("resync" is not "relist"), it only replays
-the cache to the handlers. Controllers are level-based and the watch delivers
-every change, so periods of seconds only add load: kube-controller-manager
-resyncs every 12 to 24 hours (`--min-resync-period`), controller-runtime
-defaults to 10 hours, and the sample-controller's 30 seconds is a demo value
-(allow it with `min-period = "30s"` if you copied it on purpose). See [`NewSharedInformerFactory`](https://pkg.go.dev/k8s.io/client-go/informers#NewSharedInformerFactory),
+A period with a unit below one second does not do what it says either:
+client-go raises every handler's resync to its 1 s floor (and logs "resyncPeriod
+... is too small"), while the informer still wakes up at the shorter period to
+check for due resyncs.
+
+Above that floor, a resync is a full re-delivery of the cache, not a relist
+(it fetches nothing from the API server): controllers are level-based and the
+watch delivers every change, so periods of seconds add load but break nothing.
+kube-controller-manager resyncs every 12 to 24 hours (`--min-resync-period`),
+controller-runtime defaults to 10 hours, and the
+[sample-controller](https://github.com/kubernetes/sample-controller/blob/master/main.go)
+uses 30 seconds. Whether that load matters depends on the cache's size, which
+is why it is an option and not a default. See [`NewSharedInformerFactory`](https://pkg.go.dev/k8s.io/client-go/informers#NewSharedInformerFactory),
 [`NewSharedIndexInformer`](https://pkg.go.dev/k8s.io/client-go/tools/cache#NewSharedIndexInformer)
 and [`cache.Options.SyncPeriod`](https://pkg.go.dev/sigs.k8s.io/controller-runtime/pkg/cache#Options).
 
@@ -110,19 +127,20 @@ informer := cache.NewSharedIndexInformer(lw, &v1.Pod{}, 10*time.Minute, cache.In
 ```
 
 ## How to fix
-A missing unit is reported as a warning; a period below `min-period` (a
-cost, not a bug) as a note.
+A missing unit is reported as an error (it is a bug for certain: nobody means
+a resync every few nanoseconds); a period with a unit below one second as a
+warning; a period below a `min-period` you set (a cost, not a bug) as a note.
 
 Write the unit: the fix turns a bare `60` into `60 * time.Second` (and adds
 the `time` import). It is an **unsafe** fix: it is the most common intent, but
 only a guess (the author may have meant minutes, or no resync at all: `0`),
 and it changes what the program does at run time, from a busy loop to a real
-period, so review it. Periods below `min-period` get no fix: raise them, or
-use 0 if nothing relies on the resync. To allow shorter periods:
+period, so review it. Short periods get no fix: raise them, or use 0 if
+nothing relies on the resync. To enforce a longer minimum as a policy:
 
 ```toml
 [options.K8S003]
-min-period = "30s"
+min-period = "1m"
 ```
 """ + TEST_CODE_HELP
 
@@ -222,9 +240,7 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
         d = self.ctx.go.duration(arg)
         if d is None or d.ns <= 0:
             return
-        if not d.has_unit:
-            if d.ns >= self._min:
-                return
+        if not d.has_unit and d.ns < CLIENT_GO_FLOOR_NS:
             via = f" (`{d.ident}`)" if d.ident else ""
             msg = (f"resync period `{_short(text(arg))}`{via} passed to {what} has no unit: a `time.Duration` counts "
                    f"nanoseconds, so this resyncs every {format_duration(d.ns)} (the informer busy-loops and "
@@ -232,11 +248,17 @@ class ResyncPeriodUnitlessGo(ResyncPeriodUnitless, TreeSitterRule):
                    f"`{_number(d.ns)} * time.Second` (or 0 to disable resync)")
             fix = self._fix(arg) if fixable else None
             self.report(arg, msg, fix=fix)
+        elif d.ns < self._min and d.ns < CLIENT_GO_FLOOR_NS:
+            msg = (f"resync period {format_duration(d.ns)} passed to {what} is below client-go's floor of 1s: "
+                   f"handlers are resynced every second at most, not every {format_duration(d.ns)}, while the "
+                   "informer still checks for a resync that often; use a period of minutes to hours, or 0 if "
+                   "nothing needs it")
+            self.report(arg, msg, severity="warning")
         elif d.ns < self._min:
             msg = (f"resync period {format_duration(d.ns)} passed to {what} is below the minimum of "
                    f"{format_duration(self._min)} (option `{MIN_PERIOD}`): every resync re-delivers every cached "
                    f"object to the handlers; use a period of minutes to hours, or 0 if nothing needs it")
-            self.report(arg, msg, severity="note")  # a policy, not a bug: milder than a missing unit
+            self.report(arg, msg, severity="note")  # a team's policy, not a bug
 
     def _fix(self, arg):
         node = unwrap(arg, deref=True) if arg.type == "parenthesized_expression" else arg
