@@ -164,14 +164,18 @@ def test_timeout_option_is_used_by_the_fix(workdir):
     assert (workdir / "slow.py").read_text() == "import requests\nrequests.get('u', timeout=2.5)\n"
 
 
-def test_go_fix_is_only_a_suggestion_without_time_import(workdir):
-    src = 'package fetch\n\nimport "net/http"\n\nvar c = &http.Client{}\n'
-    (workdir / "bare.go").write_text(src)
+def test_go_fix_imports_time_when_missing(workdir):
+    (workdir / "bare.go").write_text('package fetch\n\nimport "net/http"\n\nvar c = &http.Client{}\n')
+    (workdir / "group.go").write_text('package fetch\n\nimport (\n\t"net/http"\n)\n\nvar d = new(http.Client)\n')
     r = run("check", ".", "--select", "NET001", "--fix", "--unsafe-fixes", "--no-cache", "--format", "json")
-    assert (workdir / "bare.go").read_text() == src  # suggestions are never applied
-    finding = json.loads(r.stdout)["findings"][0]
-    assert finding["fix"]["applicability"] == "suggestion"
-    assert finding["fix"]["description"] == 'Add `Timeout: 10 * time.Second` (and import "time")'
+    assert r.exit_code == 0, r.stdout
+    assert (workdir / "bare.go").read_text() == (
+        'package fetch\n\nimport "net/http"\nimport "time"\n\nvar c = &http.Client{Timeout: 10 * time.Second}\n')
+    assert (workdir / "group.go").read_text() == (
+        'package fetch\n\nimport (\n\t"time"\n\t"net/http"\n)\n\n'
+        'var d = &http.Client{Timeout: 10 * time.Second}\n')
+    r = run("check", ".", "--select", "NET001", "--diff", "--unsafe-fixes", "--no-cache", "--format", "json")
+    assert r.exit_code == 0  # fixed, and the import compiles: nothing left
 
 
 def test_timeout_none_fix_is_a_suggestion(workdir):

@@ -1,10 +1,12 @@
-"""NET001 for Go: ``http.Get``/``http.DefaultClient`` and ``http.Client``
-literals without ``Timeout``.
+"""NET001 for Go: ``http.Get``/``http.DefaultClient`` (also through a
+variable) and ``http.Client`` literals without ``Timeout``.
 
 One query finds the candidate calls (selector calls named like the helpers),
 ``Client`` composite literals and ``new(pkg.Client)``; the import table then
-decides whether ``pkg`` is ``net/http``. Function-level facts (a deadline
-context, ``c.Timeout = ...``) are looked up only for those candidates.
+decides whether ``pkg`` is ``net/http``. What else bounds a request (a deadline
+context, the context of the request a server handles, an upgraded stream, a
+``Timeout`` assigned elsewhere) is looked up only for those candidates, in
+``http_timeout_go_bounds``.
 """
 
 from __future__ import annotations
@@ -12,19 +14,15 @@ from __future__ import annotations
 import re
 
 from cnlint import TreeSitterRule, golang as go
-from cnlint.code_kinds import skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 
 from .http_timeout import HttpClientWithoutTimeout
+from .http_timeout_go_bounds import RequestBounds, is_test_double
 
 HTTP = "net/http"
 TIME = "time"
-CONTEXT = "context"
 
 HELPERS = ("Get", "Post", "Head", "PostForm")
-DEADLINES = ("WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause")
-#: k8s.io/apimachinery/pkg/util/wait: the condition's ctx carries the overall timeout
-POLL_DEADLINES = ("PollUntilContextTimeout",)
-_STREAMING = re.compile(r"dial|stream|watch|websocket|upgrade|tunnel|spdy", re.IGNORECASE)
 _DEFAULT_TIMEOUT_SET = re.compile(rb"DefaultClient\s*\.\s*Timeout\s*=[^=]")
 
 
@@ -48,8 +46,20 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
       (#eq? @net001.newtype "Client")) @net001.newcall
     """
 
+    def begin_file(self, root) -> None:
+        self._bounds = None
+
+    @property
+    def bounds(self) -> RequestBounds:
+        if self._bounds is None:
+            self._bounds = RequestBounds(self.ctx.go, self.ctx.tree.root_node)
+        return self._bounds
+
     def on_match(self, captures):
         if skips_test_code(self):
+            return
+        node = next(iter(captures.values()))[0]
+        if self.options.get(SKIP_TEST_FILES) and is_test_double(go.enclosing(node, go.NAMED_FUNCS)):
             return
         if "net001.call" in captures:
             self._call(captures["net001.call"][0], self.text(captures["net001.fn"][0]))
@@ -58,7 +68,7 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
         elif "net001.newcall" in captures:
             self._new(captures["net001.newcall"][0])
 
-    # ---- http.Get / http.DefaultClient.Do ----
+    # ---- http.Get / http.DefaultClient.Do / client := http.DefaultClient ----
     def _call(self, call, method: str) -> None:
         operand, _ = go.selector_parts(call)
         http = self.ctx.go.imports.names_for(HTTP)
@@ -71,28 +81,56 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
             self.report(call, f"`{name}` sends the request with `http.DefaultClient`, which has no timeout, so it "
                               "blocks forever if the server accepts the connection but never answers; use a client "
                               f"with a timeout (`client := &{self.text(operand)}.Client{{Timeout: "
-                              f"{self._duration(self._time_name() or 'time')}}}`, "
+                              f"{self._duration(self._time_import()[0])}}}`, "
                               f"then `client.{method}(...)`)")
             return
-        if operand.type != "selector_expression" or self.text(operand.child_by_field_name("field")) != "DefaultClient":
+        alias = self._default_client_alias(operand)
+        if alias is None and not self._is_default_client(operand):
             return
-        pkg = operand.child_by_field_name("operand")
-        if pkg is None or pkg.type != "identifier" or self.text(pkg) not in http:
+        if self._default_client_timeout_set() or (alias is not None and self.bounds.timeout_assigned(alias)):
             return
-        if self._default_client_timeout_set():
+        if method == "Do" and self._bounded_in_function(call):
             return
-        if method == "Do" and self._deadline_in_function(call):
-            return
+        pkg = sorted(http)[0]
         what = f"{self.text(operand)}.{method}"
+        via = "" if alias is None else f" (`{self.text(operand)}` is `{self.text(alias)}`)"
         advice = ("build the request with `http.NewRequestWithContext` and a `context.WithTimeout` deadline"
                   if method == "Do" else f"call `{method}` on it")
-        self.report(call, f"`{what}` uses `http.DefaultClient`, which has no timeout, so the request blocks forever "
-                          "if the server accepts the connection but never answers; use your own client "
-                          f"(`&{self.text(pkg)}.Client{{Timeout: {self._duration(self._time_name() or 'time')}}}`) "
+        self.report(call, f"`{what}` uses `http.DefaultClient`{via}, which has no timeout, so the request blocks "
+                          "forever if the server accepts the connection but never answers; use your own client "
+                          f"(`&{pkg}.Client{{Timeout: {self._duration(self._time_import()[0])}}}`) "
                           f"or {advice}")
+
+    def _is_default_client(self, expr) -> bool:
+        return expr is not None and self.ctx.go.qualified(expr) == (HTTP, "DefaultClient")
+
+    def _default_client_alias(self, operand):
+        """``http.DefaultClient`` when ``operand`` is a variable that holds it
+        and is never given another value (``client := http.DefaultClient``)."""
+        if operand.type != "identifier" or self.text(operand) in self.ctx.go.imports.names:
+            return None
+        value = go.unwrap(self.ctx.go.constant_value(operand))
+        return value if self._is_default_client(value) else None
 
     def _default_client_timeout_set(self) -> bool:
         return bool(_DEFAULT_TIMEOUT_SET.search(self.ctx.source.data))
+
+    def _bounded_in_function(self, node) -> bool:
+        """The function around ``node`` attaches a deadline to its requests,
+        binds them to the request a server handles, or upgrades the connection."""
+        fn = go.outermost_function(node)
+        return fn is not None and (self.bounds.deadline_attached(fn) or self.bounds.server_bound(fn)
+                                   or self.bounds.upgraded_stream(fn))
+
+    def _bounded_client(self, client) -> bool:
+        """A client literal or ``new(http.Client)`` whose requests are bounded
+        by something else, or that carries streams a ``Timeout`` would cut."""
+        b = self.bounds
+        if b.timeout_assigned(client) or b.handed_to_stream(client) or self._bounded_in_function(client):
+            return True
+        # a factory or accessor: its requests are made elsewhere in the file
+        root = self.ctx.tree.root_node
+        return b.handed_out(client) and (b.deadline_attached(root) or b.server_bound(root))
 
     # ---- http.Client{...} ----
     def _literal(self, lit, body) -> None:
@@ -103,21 +141,21 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
             return
         if "Transport" in keys and self._transport_bounded(keys["Transport"][1], lit):
             return
-        if self._timeout_assigned_later(lit) or self._deadline_in_function(lit) or self._streaming(lit):
+        if self._bounded_client(lit):
             return
         typ = self.text(lit.child_by_field_name("type"))
         shown = ("&" if lit.parent is not None and lit.parent.type == "unary_expression" else "") + typ + (
             "{}" if not keys else "{...}")
-        time_name = self._time_name()
-        duration = self._duration(time_name or "time")
+        time_name, import_time = self._time_import()
+        duration = self._duration(time_name)
         where = lit.parent if shown.startswith("&") else lit
         self.report(where, f"`{shown}` has no `Timeout`, so a request to a server that accepts the connection but "
                          "never answers blocks forever (holding its goroutine and connection); set "
                          f"`Timeout: {duration}` (it bounds connecting, redirects and reading the body), or give "
                          "each request a `context.WithTimeout` deadline",
-                    fix=self._literal_fix(body, keys, duration, time_name))
+                    fix=self._literal_fix(body, duration, import_time))
 
-    def _literal_fix(self, body, keys, duration: str, time_name):
+    def _literal_fix(self, body, duration: str, import_time):
         field = f"Timeout: {duration}"
         elements = [c for c in body.named_children if c.type != "comment"]
         if not elements:
@@ -136,40 +174,28 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
                 if indent.strip():
                     indent = "\t"
                 edit = self.insert(first.start_byte, field + ",\n" + indent)
-        if time_name:
-            return self.fix(f"Add `{field}`", edit, applicability="unsafe")
-        return self.fix(f"Add `{field}` (and import \"time\")", edit, applicability="suggestion")
+        return self._timeout_fix(f"Add `{field}`", edit, import_time)
+
+    def _timeout_fix(self, description: str, edit, import_time):
+        if import_time is None:
+            return self.fix(description, edit, applicability="unsafe")
+        return self.fix(description + ' and import "time"', edit, import_time, applicability="unsafe")
 
     def _new(self, call) -> None:
         arg = go.call_args(call)[0]
         pkg = self.text(arg.child_by_field_name("package"))
         if self.ctx.go.imports.names.get(pkg) != HTTP:
             return
-        if self._timeout_assigned_later(call) or self._deadline_in_function(call):
+        if self._bounded_client(call):
             return
-        time_name = self._time_name()
-        duration = self._duration(time_name or "time")
-        replacement = f"&{self.text(arg)}{{Timeout: {duration}}}"
-        fix = self.fix(f"Replace with `{replacement}`", self.edit(call, replacement),
-                       applicability="unsafe" if time_name else "suggestion")
+        time_name, import_time = self._time_import()
+        replacement = f"&{self.text(arg)}{{Timeout: {self._duration(time_name)}}}"
+        fix = self._timeout_fix(f"Replace with `{replacement}`", self.edit(call, replacement), import_time)
         self.report(call, f"`{self.text(call)}` is a client without a `Timeout`, so a request to a server that "
                           "accepts the connection but never answers blocks forever; use "
                           f"`{replacement}` (or give each request a `context.WithTimeout` deadline)", fix=fix)
 
     # ---- what makes a client bounded ----
-    def _streaming(self, lit) -> bool:
-        """The client is handed straight to a dialer or stream (SPDY/WebSocket
-        upgrades, watches), where a ``Timeout`` would cut the stream."""
-        node = lit.parent
-        while node is not None and node.type in ("unary_expression", "parenthesized_expression"):
-            node = node.parent
-        if node is None or node.type != "argument_list" or node.parent is None:
-            return False
-        fn = node.parent.child_by_field_name("function")
-        name = self.text(fn.child_by_field_name("field") if fn is not None and fn.type == "selector_expression"
-                         else fn)
-        return bool(_STREAMING.search(name))
-
     def _transport_bounded(self, value, at) -> bool:
         """A ``&http.Transport{...}`` (inline or a local variable) with both a dial
         timeout and ``ResponseHeaderTimeout``."""
@@ -209,66 +235,11 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
                 return lit
         return None
 
-    def _timeout_assigned_later(self, expr) -> bool:
-        """``c.Timeout = ...`` in the same function, for the variable ``expr`` is bound to."""
-        target = go.bound_name(expr)
-        fn = go.outermost_function(expr)
-        if target is None or fn is None:
-            return False
-        wanted = self.text(target) + ".Timeout"
-        for node in go.walk(fn):
-            if node.type == "assignment_statement":
-                left = node.child_by_field_name("left")
-                if left is not None and any(self.text(n) == wanted for n in left.named_children):
-                    return True
-        return False
-
-    def _deadline_in_function(self, node) -> bool:
-        """The function builds a deadline context and attaches it to a request;
-        or, for a client handed out by a factory or accessor (returned, or stored
-        in a field), the file does both somewhere: its requests are bounded by
-        their contexts."""
-        fn = go.outermost_function(node)
-        if fn is not None and self._deadline_in(fn):
-            return True
-        return self._handed_out(node) and self._deadline_in(self.ctx.tree.root_node)
-
-    def _handed_out(self, node) -> bool:
-        parent = node.parent
-        while parent is not None and parent.type in ("unary_expression", "parenthesized_expression"):
-            parent = parent.parent
-        if parent is not None and parent.type == "expression_list" and parent.parent is not None:
-            stmt = parent.parent
-            if stmt.type == "return_statement":
-                return True
-            target = go.bound_name(node)
-            return target is not None and target.type == "selector_expression"
-        return parent is not None and parent.type in ("keyed_element", "literal_element")
-
-    def _deadline_in(self, scope) -> bool:
-        cache = getattr(self, "_deadline_cache", None)
-        if cache is None or cache[0] is not self.ctx.tree:
-            cache = self._deadline_cache = (self.ctx.tree, {})
-        if scope.id in cache[1]:
-            return cache[1][scope.id]
-        deadline = attached = False
-        for n in go.walk(scope):
-            if n.type != "call_expression":
-                continue
-            if self.ctx.go.package_call(n, CONTEXT) in DEADLINES or \
-                    go.selector_parts(n)[1] in POLL_DEADLINES:
-                deadline = True
-            elif self.ctx.go.package_call(n, HTTP) == "NewRequestWithContext":
-                attached = True
-            elif go.selector_parts(n)[1] == "WithContext":
-                attached = True
-        cache[1][scope.id] = deadline and attached
-        return deadline and attached
-
     # ---- fix text ----
-    def _time_name(self):
-        names = sorted(self.ctx.go.imports.names_for(TIME))
-        return names[0] if names else None
+    def _time_import(self):
+        """The name of package ``time`` in this file, and the edit that imports
+        it when the file does not (None when it does)."""
+        return self.ctx.go.ensure_import(self, TIME, "time")
 
     def _duration(self, time_name: str) -> str:
         seconds = self.timeout_seconds()
