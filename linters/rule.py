@@ -95,6 +95,12 @@ class Rule:
     #: Set by the engine for rules without a backend of their own (syntax errors).
     builtin_pseudo: ClassVar[bool] = False
 
+    def cache_inputs(self, directory: str) -> str:
+        """Stamps of the files outside the project manifests that this rule
+        reads for a file in ``directory`` (a repository's Kubernetes YAML, ...):
+        part of the cache key of every file that passes ``requires``."""
+        return ""
+
     def __init__(self, options: dict[str, Any] | None = None):
         merged = {k: o.default for k, o in type(self).options.items()}
         merged.update(options or {})
@@ -129,7 +135,8 @@ class Rule:
         """Report ``node`` (a syntax node, or a ``(start_byte, end_byte)`` pair).
 
         ``end`` extends the span to the end of another node. ``related`` is a
-        list of ``(node, message)`` for other places that explain the finding.
+        list of ``(node, message)`` for other places that explain the finding
+        (a ``Location`` instead of a node points into another file).
         ``severity`` overrides the rule's default for this finding (a milder
         variant of the problem); a severity set in the user's config still wins.
         """
@@ -138,7 +145,8 @@ class Rule:
         if end is not None:
             stop = self.byte_range(end)[1]
         rel = tuple(
-            Location(ctx.path, ctx.source.span(*self.byte_range(n)), m) for n, m in related
+            Location(n.path, n.span, m) if isinstance(n, Location)  # another file (a manifest)
+            else Location(ctx.path, ctx.source.span(*self.byte_range(n)), m) for n, m in related
         )
         ctx.add(self, ctx.source.span(start, stop), message, fix, rel, severity)
 

@@ -3,9 +3,15 @@ without ``dns:///`` or a load-balancing service config."""
 
 from __future__ import annotations
 
+import os
+
 from cnlint import TreeSitterRule, golang as go
 
-from .grpc_balancing import GrpcWithoutClientLoadBalancing, has_lb_marker, kubernetes_service
+from .grpc_balancing import (
+    GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, inputs_stamp, kubernetes_service,
+    manifest_targets, related_locations,
+)
+from .grpc_config_go import TargetSources
 
 GRPC = "google.golang.org/grpc"
 ROUND_ROBIN = '`{"loadBalancingConfig":[{"round_robin":{}}]}`'
@@ -32,6 +38,7 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
         target_node = args[index]
         literal = go.string_value(target_node)
         if literal is None:
+            self._check_configured(call, func, target_node, args[index + 1:])
             return
         svc = kubernetes_service(literal)
         if svc is None:
@@ -59,6 +66,54 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
                           "service mesh",
                     related=[(target_node, "this Service name")] if target_node.start_point[0] != call.start_point[0]
                     else [])
+
+    def _check_configured(self, call, func: str, target_node, options) -> None:
+        """A target read from the environment or a flag: follow it to the
+        manifests that set it and the Service they name."""
+        reads: dict = {}
+        for key, node in self._sources().keys(target_node):
+            reads.setdefault(key, node)
+        if not reads:
+            return
+        source = os.path.abspath(self.ctx.path)
+        targets = manifest_targets(list(reads), source)
+        if not targets:
+            return
+        missing_dns = func in ("Dial", "DialContext") and not all(t.has_dns_scheme for t in targets)
+        missing_lb = self._policy_missing(call, options)
+        if not (missing_dns or missing_lb):
+            return
+        pkg = self.text(go.selector_parts(call)[0])
+        problems, fixes = [], []
+        if missing_dns:
+            problems.append(f"the value has no `dns:///` scheme, so `{func}` uses the `passthrough` resolver "
+                            "and sees a single address")
+            fixes.append(f"set it to `dns:///{targets[0].value}`")
+        if missing_lb:
+            problems.append("no load-balancing policy is set, so the default `pick_first` sends every RPC over "
+                            "one connection")
+            fixes.append(f"add `{pkg}.WithDefaultServiceConfig({ROUND_ROBIN})`")
+        used = {t.key for t in targets}
+        related = sorted(((node, f"{key} is read here") for key, node in reads.items()
+                          if key in used and node.start_point[0] != call.start_point[0]),
+                         key=lambda r: r[0].start_byte)[:4]
+        self.report(call, f"`{pkg}.{func}({self.text(target_node)})` connects to a Kubernetes Service: "
+                          f"{describe_targets(targets, source)}. HTTP/2 "
+                          "keeps one long-lived connection, so every RPC goes to the one pod it first connected "
+                          f"to; {' and '.join(problems)}; {' and '.join(fixes)}, and make the Service headless "
+                          "(`clusterIP: None`) so DNS returns every pod — or balance per request with a "
+                          "service mesh",
+                    related=related + related_locations(targets, self.ctx.path))
+
+    def _sources(self) -> TargetSources:
+        """The file's target tracer, built once per file."""
+        cached = getattr(self, "_sources_cache", None)
+        if cached is None or cached[0] is not self.ctx.tree:
+            cached = self._sources_cache = (self.ctx.tree, TargetSources(self.ctx.go, self.ctx.tree.root_node))
+        return cached[1]
+
+    def cache_inputs(self, directory: str) -> str:
+        return inputs_stamp(directory)
 
     def _policy_missing(self, call, options) -> bool:
         """True when no load-balancing policy can be in the options: none is

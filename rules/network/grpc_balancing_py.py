@@ -7,12 +7,24 @@ only the policy is checked.
 
 from __future__ import annotations
 
+import os
+import re
+from typing import Optional
+
 import libcst as cst
 
 from cnlint import PythonRule
 from cnlint.python import argument, full_name, has_star_args, string_value
 
-from .grpc_balancing import GrpcWithoutClientLoadBalancing, has_lb_marker, kubernetes_service
+from .grpc_balancing import (
+    ConfigKey, GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, inputs_stamp, kubernetes_service,
+    manifest_targets, related_locations,
+)
+
+#: Calls that read an environment variable: ``(name, default)``.
+ENV_READS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ENV_HELPER = re.compile(r"env", re.I)
 
 #: channel constructor -> position of its ``options`` argument
 CHANNELS = {
@@ -31,14 +43,58 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
         self._assigned: dict[str, cst.BaseExpression] = {}  # name -> last value assigned to it
+        self._reads: dict[str, tuple[ConfigKey, cst.CSTNode]] = {}  # name -> the env/flag read assigned to it
+        self._flags: dict[str, ConfigKey] = {}  # argparse dest -> its flag
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        key = self._config_key(node.value)
         for t in node.targets:
             name = full_name(t.target)
             if name:
                 self._assigned[name] = node.value
+                if key is not None:
+                    self._reads[name] = (key, node.value)
+                else:
+                    self._reads.pop(name, None)
+
+    def _config_key(self, value) -> Optional[ConfigKey]:
+        """``os.environ.get("X", "def")``, ``os.getenv``, ``os.environ["X"]``,
+        ``must_map_env("X")`` (a helper named after the environment)."""
+        if isinstance(value, cst.Subscript) and "os.environ" in self.qualified_names(value.value) \
+                and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+            name = string_value(value.slice[0].slice.value)
+            return ConfigKey("env", name) if name else None
+        if not isinstance(value, cst.Call):
+            return None
+        strings = [string_value(a.value) for a in value.args if a.keyword is None]
+        if self.qualified_names(value.func) & ENV_READS:
+            return ConfigKey("env", strings[0], strings[1] if len(strings) > 1 else None) \
+                if strings and strings[0] else None
+        callee = (full_name(value.func) or "").rpartition(".")[2]
+        if _ENV_HELPER.search(callee):
+            for i, s in enumerate(strings):
+                if s and _ENV_NAME.match(s):
+                    return ConfigKey("env", s, strings[i + 1] if i + 1 < len(strings) else None)
+        return None
+
+    def visit_Call_flags(self, node: cst.Call) -> None:
+        """``parser.add_argument("--catalog-addr", default="...")`` declares ``args.catalog_addr``."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_argument"):
+            return
+        names = [string_value(a.value) for a in node.args if a.keyword is None]
+        long = next((n for n in names if n and n.startswith("--")), None)
+        if long is None:
+            return
+        dest_arg = argument(node, "dest")
+        default_arg = argument(node, "default")
+        dest = string_value(dest_arg.value) if dest_arg is not None else long[2:].replace("-", "_")
+        default = string_value(default_arg.value) if default_arg is not None else None
+        if dest:
+            self._flags[dest] = ConfigKey("flag", long[2:], default)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self.visit_Call_flags(node)
         names = self.qualified_names(node.func) & set(CHANNELS)
         if not names:
             return
@@ -48,6 +104,7 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
             return
         literal = string_value(target_arg.value)
         if literal is None:
+            self._check_configured(node, name, target_arg.value)
             return
         svc = kubernetes_service(literal)
         if svc is None:
@@ -66,6 +123,49 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
                           "`options=[(\"grpc.lb_policy_name\", \"round_robin\")]` and dial a headless Service "
                           f"(`clusterIP: None`, e.g. `{headless}`) so DNS returns every pod — or balance per "
                           "request with a service mesh")
+
+    def _check_configured(self, node: cst.Call, name: str, target) -> None:
+        """A target read from the environment or a flag: follow it to the
+        manifests that set it and the Service they name."""
+        read = self._config_read(target)
+        if read is None:
+            return
+        key, where = read
+        source = os.path.abspath(self.ctx.path)
+        targets = manifest_targets([key], source)
+        if not targets:
+            return
+        options = argument(node, "options", CHANNELS[name])
+        if options is not None and not self._policy_missing(options.value):
+            return
+        if options is None and has_star_args(node):
+            return
+        shown = ".".join(name.split(".")[-2:]) if ".aio." in name else name
+        related = [(where, f"{key} is read here")] if where is not target else []
+        self.report(node, f"`{shown}({self._module.code_for_node(target)})` connects to a Kubernetes Service: "
+                          f"{describe_targets(targets, source)}, with gRPC's default `pick_first` policy: HTTP/2 "
+                          "keeps one long-lived connection, so every RPC goes to the one pod it first connected "
+                          "to; add `options=[(\"grpc.lb_policy_name\", \"round_robin\")]` and make the Service "
+                          "headless (`clusterIP: None`) so DNS returns every pod — or balance per request with a "
+                          "service mesh",
+                    related=related + related_locations(targets, self.ctx.path))
+
+    def _config_read(self, target) -> Optional[tuple[ConfigKey, cst.CSTNode]]:
+        """The environment variable or flag a target expression holds, and where it is read."""
+        key = self._config_key(target)
+        if key is not None:
+            return key, target
+        dotted = full_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
+        if dotted is None:
+            return None
+        if dotted in self._reads:
+            return self._reads[dotted]
+        if isinstance(target, cst.Attribute) and target.attr.value in self._flags:
+            return self._flags[target.attr.value], target
+        return None
+
+    def cache_inputs(self, directory: str) -> str:
+        return inputs_stamp(directory)
 
     def _policy_missing(self, value, depth: int = 0) -> bool:
         """True when no load-balancing policy can be in ``value``: none is
