@@ -43,6 +43,8 @@ MAX_DEPTH = 12
 #: Marks a value produced by a template expression that cannot be evaluated.
 UNKNOWN = "\u2047helm\u2047"
 ROOT_MARKERS = (".git", "cnlint.toml", ".cnlint.toml")
+#: Kinds whose ``spec.replicas`` says how many pods they run.
+REPLICATED = {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 _DOC_SEP = re.compile(r"^---[ \t]*(?:#.*)?$|^\.\.\.[ \t]*$", re.M)
@@ -75,7 +77,19 @@ class Service:
     headless: Optional[bool]  # None: clusterIP is a template expression
     type: str
     ports: tuple[int, ...]  # the literal ``port`` numbers
+    selector: Optional[tuple[tuple[str, str], ...]]  # None: none, or not literal
     place: Place
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A Deployment, StatefulSet, ... (or a bare Pod) and its pods' labels."""
+
+    kind: str
+    name: str
+    namespace: Optional[str]
+    labels: tuple[tuple[str, str], ...]
+    replicas: Optional[int]  # None: not set, or a template expression
 
 
 @dataclass
@@ -85,12 +99,29 @@ class Manifests:
     #: flag name (without dashes) -> entries for ``--name=value`` / ``--name value`` in args or command
     flags: dict[str, list[EnvEntry]] = field(default_factory=dict)
     services: dict[str, list[Service]] = field(default_factory=dict)
+    workloads: list[Workload] = field(default_factory=list)
+    autoscaled: set[str] = field(default_factory=set)  # names HorizontalPodAutoscalers scale
     files: tuple[str, ...] = ()  # the YAML files read
 
     def services_named(self, name: str, namespace: Optional[str]) -> list[Service]:
         """Services called ``name`` in ``namespace`` (any namespace where either is unknown)."""
-        return [s for s in self.services.get(name, ())
-                if namespace is None or s.namespace is None or s.namespace == namespace]
+        return [s for s in self.services.get(name, ()) if _same_namespace(namespace, s.namespace)]
+
+    def single_pod(self, service: Service) -> bool:
+        """Whether every workload the Service selects runs exactly one pod (a
+        bare Pod, or ``replicas: 1`` that no HorizontalPodAutoscaler changes):
+        then it has nothing to balance."""
+        if not service.selector:
+            return False
+        wanted = set(service.selector)
+        backends = [w for w in self.workloads
+                    if _same_namespace(w.namespace, service.namespace) and wanted <= set(w.labels)]
+        return bool(backends) and all(w.kind == "Pod" or (w.replicas == 1 and w.name not in self.autoscaled)
+                                      for w in backends)
+
+
+def _same_namespace(a: Optional[str], b: Optional[str]) -> bool:
+    return a is None or b is None or a == b
 
 
 # ---- where and what ----
@@ -316,8 +347,20 @@ def _collect(m: Manifests, doc, path: str, first_line: int, kustomize_ns: Option
     namespace = _scalar(ns_node) if ns_node is not None else kustomize_ns
     name_node = _get(meta, "name")
     name = _scalar(name_node) or ""
-    if _scalar(_get(doc, "kind")) == "Service" and name:
-        spec = _get(doc, "spec")
+    kind = _scalar(_get(doc, "kind")) or ""
+    spec = _get(doc, "spec")
+    if kind == "HorizontalPodAutoscaler":
+        target = _scalar(_get(_get(spec, "scaleTargetRef"), "name"))
+        if target:
+            m.autoscaled.add(target)
+        return
+    if kind in REPLICATED or kind == "Pod":
+        labels = _labels(_get(_get(_get(spec, "template"), "metadata"), "labels") if kind != "Pod"
+                         else _get(meta, "labels"))
+        replicas = _scalar(_get(spec, "replicas")) if kind != "Pod" else "1"
+        m.workloads.append(Workload(kind, name, namespace, labels or (),
+                                    int(replicas) if replicas and replicas.isdigit() else None))
+    if kind == "Service" and name:
         cluster_ip = _get(spec, "clusterIP")
         headless = None if cluster_ip is not None and _scalar(cluster_ip) is None \
             else (_scalar(cluster_ip) or "").strip().lower() == "none"
@@ -328,7 +371,8 @@ def _collect(m: Manifests, doc, path: str, first_line: int, kustomize_ns: Option
                 ports.append(int(value))
         line = first_line + (name_node or doc).start_mark.line
         m.services.setdefault(name, []).append(Service(name, namespace, headless, _scalar(_get(spec, "type"))
-                                                       or "ClusterIP", tuple(ports), Place(path, line)))
+                                                       or "ClusterIP", tuple(ports),
+                                                       _labels(_get(spec, "selector")), Place(path, line)))
         return
     for container in _containers(doc):
         for entry in getattr(_get(container, "env"), "value", None) or ():
@@ -354,6 +398,21 @@ def _collect(m: Manifests, doc, path: str, first_line: int, kustomize_ns: Option
                         value = None
                 place = Place(path, first_line + item.start_mark.line)
                 m.flags.setdefault(flag, []).append(EnvEntry(flag, value, namespace, name, place))
+
+
+def _labels(node) -> Optional[tuple[tuple[str, str], ...]]:
+    """A literal string map (labels, a selector); None when absent or any value is unknown."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    out = []
+    for k, v in node.value:
+        key, value = _scalar(k), _scalar(v)
+        if key is None or value is None:
+            return None
+        out.append((key, value))
+    return tuple(sorted(out))
 
 
 def _containers(doc) -> Iterator:

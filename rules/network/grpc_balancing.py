@@ -199,7 +199,7 @@ def _key_targets(manifests: Manifests, key: ConfigKey) -> list[ManifestTarget]:
         if any(s.headless is not False for s in found):
             return []
         out.extend(ManifestTarget(key, value, place, workload, s, ref.has_dns_scheme)
-                   for s in found if s.type in CLUSTER_IP_TYPES)
+                   for s in found if s.type in CLUSTER_IP_TYPES and not manifests.single_pod(s))
     return out
 
 
