@@ -265,8 +265,10 @@ class GrpcWithoutClientLoadBalancing(Rule):
     precision = "high"
     help = """\
 ## What it does
-Reports gRPC clients whose target is a string literal naming a Kubernetes
-Service and that are not set up for client-side load balancing:
+Reports gRPC clients whose target names a Kubernetes Service — a string
+literal, or an environment variable or flag that the repository's Kubernetes
+manifests set (below) — and that are not set up for client-side load
+balancing:
 
 - **Go** (`google.golang.org/grpc`, import aliases resolved): `grpc.Dial`,
   `grpc.DialContext` and `grpc.NewClient`.
@@ -290,6 +292,38 @@ Balancing needs two things, and the message says which is missing:
    target has no scheme, which hands the name to the dialer as one address.
    `grpc.NewClient` (grpc-go 1.63+) and every Python channel (gRPC C-core)
    already default to the `dns` resolver, so only the policy is checked there.
+
+### Targets from the environment or a flag
+Real services read their targets from configuration:
+`grpc.NewClient(addr)` after `addr := os.Getenv("CATALOG_ADDR")`,
+`mustMapEnv(&svc.catalogAddr, "CATALOG_ADDR")`, `flag.String("catalog-addr", ...)`
+or `flag.StringVar`, Python `grpc.insecure_channel(addr)` after
+`addr = os.environ.get("CATALOG_ADDR")`, `os.getenv`, `os.environ[...]` or
+`parser.add_argument("--catalog-addr")`. In Go the value is followed through
+local and package variables, struct fields and the parameters of a helper of
+the same file (`mustConnGRPC(ctx, &conn, svc.catalogAddr)`, to each call
+site); helpers named after the environment (`getEnv("X", "default")`) count as
+reads. NET002 then looks the variable or flag up in the repository's
+Kubernetes manifests (the nearest directory with `.git` or a cnlint config,
+walked once, `vendor/`, `node_modules/` and hidden directories skipped):
+
+- `env` entries (`- name: CATALOG_ADDR` / `value: "catalog:3550"`) and
+  `--flag=value` arguments of the containers of Deployments, StatefulSets,
+  DaemonSets, Jobs, CronJobs and Pods;
+- kustomize: resources and bases listed by a `kustomization.yaml`, with its
+  `namespace`;
+- Helm charts: template lines that hold only an action (`{{- if }}`) are left
+  out and `{{ .Values.a.b }}` takes the chart's `values.yaml` value; any other
+  expression makes the value unknown, and a document that still does not parse
+  is skipped.
+
+It reports when the value names a `Service` there (by `metadata.name`, in the
+same namespace when both are known, on one of its ports) that is a normal
+`ClusterIP` Service, and the client keeps `pick_first` (the checks above). The
+related locations point at the `env` entry (or argument) and at the Service,
+and at the line that reads the variable. When no manifest sets the variable or
+flag, the default the code gives (`getEnv("X", "catalog:3550")`,
+`flag.String(..., "catalog:3550", ...)`) is looked up instead.
 
 ## Why is this bad?
 gRPC runs over HTTP/2, which multiplexes every RPC over one long-lived TCP
@@ -343,8 +377,16 @@ rule does not apply: turn it off with `ignore = ["NET002"]`.
 
 What is not reported:
 
-- Targets that are not string literals (a flag, an environment variable,
-  configuration) — the name is not known.
+- Targets that are not string literals, unless they come from an
+  environment variable or a flag that the repository's manifests set to a
+  ClusterIP Service (above): other configuration (a file, a database), or a
+  repository without manifests, does not tell the name.
+- A variable whose manifests name a headless Service (`clusterIP: None`) or
+  one whose `clusterIP` is a template expression, an address outside the
+  cluster (`api.example.com:443`, an IP address), a value set with
+  `valueFrom` (a ConfigMap or Secret), or a Service whose backends run one pod
+  on purpose (a bare Pod, or `replicas: 1` that no HorizontalPodAutoscaler
+  scales): nothing to balance.
 - `passthrough:`, `xds:`, `unix:` and any other resolver scheme than `dns`
   (xDS and custom resolvers balance themselves), `localhost` and IP
   addresses, names that are not Services (`api.example.com:443`).
