@@ -77,7 +77,7 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
                     return ConfigKey("env", s, strings[i + 1] if i + 1 < len(strings) else None)
         return None
 
-    def visit_Call_flags(self, node: cst.Call) -> None:
+    def _note_argparse_flag(self, node: cst.Call) -> None:
         """``parser.add_argument("--catalog-addr", default="...")`` declares ``args.catalog_addr``."""
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "add_argument"):
@@ -94,7 +94,7 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
             self._flags[dest] = ConfigKey("flag", long[2:], default)
 
     def visit_Call(self, node: cst.Call) -> None:
-        self.visit_Call_flags(node)
+        self._note_argparse_flag(node)
         names = self.qualified_names(node.func) & set(CHANNELS)
         if not names:
             return
