@@ -20,7 +20,8 @@ What is read:
   ``{{ .Values.a.b }}`` becomes the chart's ``values.yaml`` scalar; any other
   expression makes the value unknown (it is never guessed);
 - kustomize: ``kustomization.yaml``'s ``namespace`` applies to the resources
-  and bases it lists, and listed files outside the walk are read too.
+  and bases it lists (the walk reads them; bases outside the repository are
+  not followed).
 """
 
 from __future__ import annotations
@@ -101,7 +102,6 @@ class Manifests:
     services: dict[str, list[Service]] = field(default_factory=dict)
     workloads: list[Workload] = field(default_factory=list)
     autoscaled: set[str] = field(default_factory=set)  # names HorizontalPodAutoscalers scale
-    files: tuple[str, ...] = ()  # the YAML files read
 
     def services_named(self, name: str, namespace: Optional[str]) -> list[Service]:
         """Services called ``name`` in ``namespace`` (any namespace where either is unknown)."""
@@ -191,11 +191,6 @@ def _load(root: str) -> Manifests:
     m = Manifests(root)
     paths = [p for p, _, _ in yaml_files(root)]
     namespaces = _kustomize_namespaces(paths, loader)
-    seen = set(paths)
-    for extra in list(namespaces):
-        if extra not in seen and len(seen) < MAX_FILES:
-            seen.add(extra)  # a kustomize resource outside the walk (a base in a skipped directory)
-            paths.append(extra)
     for path in paths:
         if os.path.basename(path) in KUSTOMIZATIONS:
             continue
@@ -203,10 +198,9 @@ def _load(root: str) -> Manifests:
         if text is None or "kind:" not in text:
             continue
         if "{{" in text:
-            text = _render_template(text, _chart_values(path, loader))
+            text = _render_template(text, _chart_values(path))
         for node, first_line in _documents(text, loader):
             _collect(m, node, path, first_line, namespaces.get(path))
-    m.files = tuple(paths)
     return m
 
 
@@ -223,18 +217,22 @@ def _documents(text: str, loader) -> Iterator[tuple[object, int]]:
     """(root node, first line) of each document that parses; the others are skipped."""
     import yaml
 
-    starts = [0] + [m.end() + 1 for m in _DOC_SEP.finditer(text)]
-    ends = [m.start() for m in _DOC_SEP.finditer(text)] + [len(text)]
+    seps = list(_DOC_SEP.finditer(text))
+    starts = [0] + [m.end() + 1 for m in seps]
+    ends = [m.start() for m in seps] + [len(text)]
+    line, counted = 0, 0
     for start, end in zip(starts, ends):
         chunk = text[start:end]
         if "kind:" not in chunk:
             continue
+        line += text.count("\n", counted, start)
+        counted = start
         try:
             node = yaml.compose(chunk, Loader=loader)
         except yaml.YAMLError:
             continue
         if isinstance(node, yaml.MappingNode):
-            yield node, text.count("\n", 0, start)
+            yield node, line
 
 
 def _render_template(text: str, values: Optional[dict]) -> str:
@@ -268,7 +266,7 @@ def _values_file(chart: str) -> Optional[dict]:
     return data if isinstance(data, dict) else None
 
 
-def _chart_values(path: str, loader) -> Optional[dict]:
+def _chart_values(path: str) -> Optional[dict]:
     """The values.yaml of the Helm chart a template belongs to (``<chart>/templates/...``)."""
     d = os.path.dirname(path)
     while os.path.basename(d) != "templates":
@@ -282,7 +280,7 @@ def _chart_values(path: str, loader) -> Optional[dict]:
 
 def _kustomize_namespaces(paths: list[str], loader) -> dict[str, Optional[str]]:
     """Files listed (directly, or through a directory) by kustomizations ->
-    the namespace the nearest such kustomization sets (None: none set)."""
+    the namespace a kustomization that lists them sets (None: none set)."""
     import yaml
 
     out: dict[str, Optional[str]] = {}

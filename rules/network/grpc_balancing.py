@@ -203,17 +203,13 @@ def _key_targets(manifests: Manifests, key: ConfigKey) -> list[ManifestTarget]:
     return out
 
 
-def inputs_stamp(directory: str) -> str:
-    return manifests_stamp(directory)
-
-
 def manifest_location(place: Place, like: str) -> Location:
     """A related location on a manifest line, its path written the way ``like``
     (the checked file's path) is: relative to the working directory or absolute."""
     path = place.path if os.path.isabs(like) else os.path.relpath(place.path)
     source = _manifest_source(place.path)
-    start = source.line_starts[min(place.line, len(source.line_starts) - 1)]
-    text = source.line_bytes(source.line_of(start))
+    line = min(place.line, len(source.line_starts) - 1)
+    start, text = source.line_starts[line], source.line_bytes(line)
     indent = len(text) - len(text.lstrip())
     return Location(path.replace(os.sep, "/"), source.span(start + indent, start + len(text)))
 
@@ -401,3 +397,6 @@ What is not reported:
   the same module, unless the file shows no policy at all: the policy may be
   in them. The `dns:///` check still applies.
 """
+
+    def cache_inputs(self, directory: str) -> str:
+        return manifests_stamp(directory)  # the manifests a configured target is followed to

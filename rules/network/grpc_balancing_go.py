@@ -8,7 +8,7 @@ import os
 from cnlint import TreeSitterRule, golang as go
 
 from .grpc_balancing import (
-    GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, inputs_stamp, kubernetes_service,
+    GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, kubernetes_service,
     manifest_targets, related_locations,
 )
 from .grpc_config_go import TargetSources
@@ -111,9 +111,6 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
         if cached is None or cached[0] is not self.ctx.tree:
             cached = self._sources_cache = (self.ctx.tree, TargetSources(self.ctx.go, self.ctx.tree.root_node))
         return cached[1]
-
-    def cache_inputs(self, directory: str) -> str:
-        return inputs_stamp(directory)
 
     def _policy_missing(self, call, options) -> bool:
         """True when no load-balancing policy can be in the options: none is

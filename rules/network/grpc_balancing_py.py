@@ -17,7 +17,7 @@ from cnlint import PythonRule
 from cnlint.python import argument, full_name, has_star_args, string_value
 
 from .grpc_balancing import (
-    ConfigKey, GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, inputs_stamp, kubernetes_service,
+    ConfigKey, GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, kubernetes_service,
     manifest_targets, related_locations,
 )
 
@@ -163,9 +163,6 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
         if isinstance(target, cst.Attribute) and target.attr.value in self._flags:
             return self._flags[target.attr.value], target
         return None
-
-    def cache_inputs(self, directory: str) -> str:
-        return inputs_stamp(directory)
 
     def _policy_missing(self, value, depth: int = 0) -> bool:
         """True when no load-balancing policy can be in ``value``: none is
