@@ -15,7 +15,7 @@ import pathspec
 
 from . import languages
 from .cache import Cache, project_stamp
-from .backends import treesitter as ts_backend
+from .backends import parse_gaps, treesitter as ts_backend
 from .code_kinds import CodeKinds
 from .config import Config, matches, specificity
 from .context import FileContext
@@ -224,7 +224,7 @@ class Engine:
                     if skipped:
                         result.notices.append(Notice(NoticeKind.SKIPPED, path, skipped))
                 else:
-                    self._run_treesitter(ctx, active, on_crash, syntax)
+                    self._run_treesitter(ctx, active, on_crash, syntax, result.notices)
         except timeouts.RuleTimeout as e:  # raised just as the rule returned: the rest of the file is lost
             on_crash(e.rule, e)
 
@@ -250,15 +250,29 @@ class Engine:
         return [r for r, words in self._prefilter.get(language, ())
                 if not words or any(w in data for w in words)]
 
-    def _run_treesitter(self, ctx: FileContext, active, on_crash, syntax: bool) -> None:
+    def _run_treesitter(self, ctx: FileContext, active, on_crash, syntax: bool, notices: list[Notice]) -> None:
         with profiling.timed(f"parse {ctx.language}"):
             tree = ts_backend.parse(ctx)
-        err = ts_backend.first_syntax_error(tree) if syntax else None
-        if err and ts_backend.grammar_gap(ctx.language, ctx.source.data, tree):
-            err = None
-        if err:
-            self._syntax_error(ctx, *err)
+        if tree.root_node.has_error:
+            # judged whether CN001 is selected or not: a file is never linted in part silently
+            with profiling.timed("judge parse errors"):
+                problems = parse_gaps.check(ctx.language, ctx.source.data, tree)
+            if problems.repaired is not None:
+                ctx.tree = problems.repaired
+            elif problems.error and syntax:
+                self._syntax_error(ctx, *problems.error)
+            else:
+                notices.append(Notice(NoticeKind.NOT_ANALYSED, ctx.path, self._unanalysed(ctx, problems)))
         ts_backend.run_rules(ctx, active, on_crash)
+
+    @staticmethod
+    def _unanalysed(ctx: FileContext, problems: parse_gaps.ParseProblems) -> str:
+        lines = parse_gaps.describe_lines(parse_gaps.line_ranges(ctx.source.line_starts, problems.regions))
+        if problems.error is None:
+            return f"{lines} not analysed: {problems.gap_reason}; the rules checked the rest of the file"
+        at = ctx.source.line_of(problems.error[0]) + 1
+        return (f"does not parse (line {at}: {problems.error[2]}); {lines} not analysed, "
+                "the rules checked the rest of the file")
 
     def _run_python(self, ctx: FileContext, active, on_crash, syntax: bool) -> str | None:
         """Parse and run the Python rules; the reason when the file was skipped."""
@@ -292,10 +306,12 @@ class Engine:
                 # parameter list on line 1). Code CPython accepts but libcst cannot
                 # parse (10,000 implicitly joined strings) is valid: no CN001, and
                 # the file is skipped with a warning instead.
-                if not self._python_syntax_only(ctx):
+                error = self._python_syntax_only(ctx)
+                if not error:
                     return f"the Python parser (libcst) cannot parse this valid file ({e.message.splitlines()[0]})" \
                            "; skipped"
-                return None
+                # without CN001 the error is still said: the file was not linted at all
+                return None if syntax else f"does not parse ({error}); not linted"
             except (RecursionError, MemoryError) as e:
                 return f"too deeply nested or too large for the Python parser ({type(e).__name__}); skipped"
             py_backend.run_rules(ctx, active, on_crash)
@@ -312,8 +328,8 @@ class Engine:
             doc = self.documents[ctx.path] = IncrementalModule()
         return doc
 
-    def _python_syntax_only(self, ctx: FileContext) -> bool:
-        """Check syntax with CPython's parser; True when it found an error."""
+    def _python_syntax_only(self, ctx: FileContext) -> str | None:
+        """Check syntax with CPython's parser; where and what the error is, if any."""
         import ast
         import warnings
 
@@ -327,10 +343,10 @@ class Engine:
                 line0 = len(ctx.source.line_starts) - 1
             start = ctx.source.byte_of_codepoint(line0, max((e.offset or 1) - 1, 0))
             self._syntax_error(ctx, start, start, f"syntax error: {e.msg}")
-            return True
+            return f"line {line0 + 1}: syntax error: {e.msg}"
         except (ValueError, RecursionError, MemoryError):
             pass
-        return False
+        return None
 
     def _syntax_error(self, ctx: FileContext, start: int, stop: int, message: str) -> None:
         meta = self.registry.rules[SYNTAX_ERROR].meta

@@ -105,6 +105,7 @@ def merge_order(f: Finding) -> tuple:
 
 class NoticeKind(str, enum.Enum):
     SKIPPED = "skipped"  # binary, not UTF-8, too large, unreadable
+    NOT_ANALYSED = "not-analysed"  # lines of a file the parser could not read; the rules checked the rest
     INTERNAL_ERROR = "internal-error"  # a rule or the engine raised
     CONFIG = "config"
 

@@ -18,9 +18,6 @@ rules (files that pass different prefilters get different sets).
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
-
 import time
 from functools import lru_cache
 from typing import Any, ClassVar, Iterable
@@ -203,89 +200,6 @@ def run_rules(ctx: FileContext, rules: Iterable[TreeSitterRule], on_crash) -> No
             on_crash(rule, e)
         finally:
             timeouts.running = None
-
-
-def first_syntax_error(tree: ts.Tree) -> tuple[int, int, str] | None:
-    """(start_byte, end_byte, message) of the first ERROR or MISSING node."""
-    node = tree.root_node
-    if not node.has_error:
-        return None
-    while True:
-        for child in node.children:
-            if child.is_missing:
-                return child.start_byte, child.start_byte, f"syntax error: missing `{child.type}`"
-            if child.type == "ERROR" or child.is_error:
-                text = node_text(child).split("\n", 1)[0][:40]
-                return child.start_byte, child.end_byte, f"syntax error: unexpected `{text}`" if text else "syntax error"
-            if child.has_error:
-                node = child
-                break
-        else:
-            return node.start_byte, node.end_byte, "syntax error"
-
-
-# Valid TypeScript that tree-sitter-typescript 0.23 (the newest on PyPI) cannot
-# parse, found by linting the sources of popular npm packages (effect, rxjs):
-# variance annotations on type parameters (`interface Cache<in out K, out V>`,
-# TS 4.7), and a type member on its own line starting with `<` after a member
-# without a `;` (overloaded call signatures, read as `A < B > (...)`).
-_TS_VARIANCE = re.compile(rb"(?<=[<,])(\s*)(in\s+out|in|out)(?=\s+[A-Za-z_$])")
-_TS_NEWLINE_GENERIC = re.compile(rb"(?m)^[ \t](?=[ \t]*<[A-Za-z_$])")
-_TS_MEMBER_END = re.compile(rb"[A-Za-z0-9_$)\]>}]")
-
-
-def _last_code_byte(data: bytes, end: int) -> bytes:
-    """The last byte before ``end`` that is not whitespace or in a /* */ comment."""
-    i = end - 1
-    while i >= 0:
-        c = data[i]
-        if c in b" \t\r\n":
-            i -= 1
-        elif c == 0x2F and i > 0 and data[i - 1] == 0x2A:  # the end of a /* comment */
-            i = data.rfind(b"/*", 0, i - 1) - 1
-            if i < -1:
-                return b""
-        else:
-            return data[i:i + 1]
-    return b""
-
-
-def grammar_gap(language: str, data: bytes, tree: ts.Tree | None = None) -> bool:
-    """Whether the syntax errors tree-sitter finds in ``data`` all come from
-    the known gaps of the grammar: the text parses once those are rewritten in
-    a copy (byte for byte the same length, re-parsed incrementally from
-    ``tree``). CN001 must not call valid code broken."""
-    if language not in ("typescript", "tsx"):
-        return False
-    out = bytearray(data)
-    edits: list[int] = []
-    for m in _TS_VARIANCE.finditer(data):  # `in`/`out` become spaces
-        out[m.start(2):m.end(2)] = b" " * (m.end(2) - m.start(2))
-        edits.append(m.start(2))
-        edits.append(m.end(2))
-    for m in _TS_NEWLINE_GENERIC.finditer(data):  # `;` ends the member above
-        if _TS_MEMBER_END.fullmatch(_last_code_byte(data, m.start())):
-            out[m.start()] = 0x3B
-            edits.append(m.start())
-            edits.append(m.start() + 1)
-    if not edits:
-        return False
-    fixed = bytes(out)
-    old = None
-    if tree is not None:
-        old = tree.copy()  # the rules still read the original tree
-        lines = [0] + [m.end() for m in re.finditer(b"\n", data)]
-        for start, end in zip(edits[::2], edits[1::2]):
-            a, b = _point(lines, start), _point(lines, end)
-            old.edit(start_byte=start, old_end_byte=end, new_end_byte=end,
-                     start_point=a, old_end_point=b, new_end_point=b)
-    new = parser(language).parse(fixed, old) if old is not None else parser(language).parse(fixed)
-    return not new.root_node.has_error
-
-
-def _point(line_starts: list[int], offset: int) -> tuple[int, int]:
-    row = bisect_right(line_starts, offset) - 1
-    return row, offset - line_starts[row]
 
 
 def comment_at(tree: ts.Tree, byte: int) -> bool:

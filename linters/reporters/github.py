@@ -27,6 +27,7 @@ from .escape import escape_controls
 from .sarif import find_repo_root, repo_relative
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+_FILE_NOTICES = (NoticeKind.SKIPPED, NoticeKind.NOT_ANALYSED)  # their path names a file
 
 
 def escape_data(text: str) -> str:
@@ -64,10 +65,12 @@ def render(result: RunResult, *, repo_root: str | None = None) -> str:
         }
         lines.append(command(_COMMAND[f.severity], f.message, **props))
     for n in result.notices:
-        where = _path(n.path, root) if n.path and (n.kind == NoticeKind.SKIPPED or os.path.isfile(n.path)) else None
+        where = _path(n.path, root) if n.path and (n.kind in _FILE_NOTICES or os.path.isfile(n.path)) else None
         title = {NoticeKind.SKIPPED: "cnlint: file skipped", NoticeKind.CONFIG: "cnlint: configuration error",
-                 NoticeKind.INTERNAL_ERROR: "cnlint: internal error"}[n.kind]
+                 NoticeKind.INTERNAL_ERROR: "cnlint: internal error",
+                 NoticeKind.NOT_ANALYSED: "cnlint: lines not analysed"}[n.kind]
         text = n.message if where else (f"{n.path}: {n.message}" if n.path else n.message)
-        lines.append(command("error" if n.is_error else "warning", text, file=where, title=title))
+        level = "error" if n.is_error else "notice" if n.kind == NoticeKind.NOT_ANALYSED else "warning"
+        lines.append(command(level, text, file=where, title=title))
     # dict.fromkeys: a symlink and its target give the same annotation once
     return "".join(line + "\n" for line in dict.fromkeys(lines))

@@ -88,6 +88,8 @@ _NOTIFICATIONS = {
     "internal-error": ("cnlint/internal-error", "A rule or cnlint itself failed; results may be incomplete."),
     "config": ("cnlint/config-error", "The configuration is invalid or names something that is missing."),
     "skipped": ("cnlint/skipped-file", "A file was not checked (binary, not UTF-8, too large or unreadable)."),
+    "not-analysed": ("cnlint/lines-not-analysed",
+                     "Lines of a file the parser could not read; the rules checked the rest of the file."),
     "truncated": ("cnlint/results-truncated", "Results were left out to stay within GitHub's upload limits."),
 }
 
@@ -335,7 +337,7 @@ class _Builder:
     def notice_location(self, n: Notice) -> dict | None:
         if not n.path:
             return None
-        if n.kind == NoticeKind.SKIPPED or os.path.exists(n.path):
+        if n.kind in (NoticeKind.SKIPPED, NoticeKind.NOT_ANALYSED) or os.path.exists(n.path):
             return self.location(n.path)
         return None
 
@@ -455,14 +457,14 @@ def _log(result: RunResult, b: _Builder, rules: list[dict], *, dropped: int, tot
         return {"id": _NOTIFICATIONS[key][0], "index": used.index(key)}
 
     for n in result.notices:
-        key = "skipped" if n.kind == NoticeKind.SKIPPED else "config" if n.kind == NoticeKind.CONFIG \
-            else "internal-error"
+        key = n.kind.value
         loc = b.notice_location(n)
         where = (repo_relative(n.path, b.root) or n.path) if n.path else ""
         # a message that names a file under the root names it relative to the root
         message = n.message.replace(b.root.rstrip(os.sep) + os.sep, "")
         text = f"{where}: {message}" if where else message
-        note: dict = {"level": "error" if n.is_error else "warning", "message": {"text": text},
+        level = "error" if n.is_error else "note" if n.kind == NoticeKind.NOT_ANALYSED else "warning"
+        note: dict = {"level": level, "message": {"text": text},
                       "descriptor": descriptor(key)}
         if loc is not None:
             note["locations"] = [loc]

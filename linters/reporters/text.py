@@ -127,6 +127,9 @@ def summary(result: RunResult) -> str:
     skipped = sum(1 for x in result.notices if x.kind.value == "skipped")
     if skipped:
         extra.append(f"{skipped} skipped")
+    partial = sum(1 for x in result.notices if x.kind.value == "not-analysed")
+    if partial:
+        extra.append(f"{partial} partly analysed")
     errors = sum(1 for x in result.notices if x.is_error)
     if errors:
         extra.append(click.style(f"{errors} internal error{'s' * (errors != 1)}", fg="red"))
@@ -137,7 +140,7 @@ def render_notices(result: RunResult) -> str:
     """Notices go to stderr so they never corrupt machine-readable stdout."""
     lines = []
     for n in result.notices:
-        label = "error" if n.is_error else "warning"
+        label = "error" if n.is_error else "note" if n.kind.value == "not-analysed" else "warning"
         lines.append(click.style(f"cnlint: {label}:", fg="red" if n.is_error else "yellow", bold=True)
                      + f" {escape(n.path)}: {_message(n.message)}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,224 @@
+"""What tree-sitter could not parse: a real syntax error, or valid code that its
+grammar does not know yet.
+
+tree-sitter-go and tree-sitter-typescript lag behind their languages (Go 1.26's
+`new(expr)`, Go 1.27's generic methods; TypeScript 4.7's variance annotations).
+Every query of cnlint's rules, and of users' custom rules, is written against
+their node types, so they stay the parsers the rules read. Only for a file they
+fail on (a handful: 6 of 5,845 in GOROOT/src) is the error judged again:
+
+* Go: by tree-sitter-golang, a grammar that tracks the Go release and accepts
+  what go/parser accepts. If it parses the file, the code is valid.
+* TypeScript: by a narrow list of known gaps, rewritten in a copy byte for byte
+  of the same length; if the copy parses, the code is valid.
+
+Valid code is never a syntax error. In Go, the regions tree-sitter-go could
+not parse are reported as a notice (the rules ran on the rest of the file); in
+TypeScript, the rules read the tree of the rewritten copy, which covers all of
+the file (the rewrites only blank `in`/`out`, put a `;` for a space and rename a
+parameter, so every node's position and the rest of its text are unchanged).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+
+import tree_sitter as ts
+
+
+@dataclass(frozen=True)
+class ParseProblems:
+    """The byte ranges the rules' tree could not analyse, and the first real
+    syntax error (None: the code is valid, the grammar has a gap)."""
+
+    regions: tuple[tuple[int, int], ...]
+    error: tuple[int, int, str] | None
+    gap_reason: str = ""  # why the code is known valid, when error is None
+    repaired: ts.Tree | None = None  # a tree of all of the file for the rules (nothing left unanalysed)
+
+
+def check(language: str, data: bytes, tree: ts.Tree) -> ParseProblems | None:
+    """None when ``tree`` has no error; otherwise what is wrong and where."""
+    if not tree.root_node.has_error:
+        return None
+    if language in ("typescript", "tsx"):
+        repaired = typescript_gap(language, data, tree)
+        if repaired is not None:
+            return ParseProblems((), None, f"valid TypeScript that {_version('tree-sitter-typescript')} "
+                                           "cannot parse (a known gap of its grammar)", repaired)
+    regions = tuple(error_regions(tree))
+    if language == "go":
+        judge = _go_judge()
+        if judge is not None:
+            second = judge.parse(data)
+            if not second.root_node.has_error:
+                return ParseProblems(regions, None, f"valid Go that {_version('tree-sitter-go')} cannot parse "
+                                                    f"(accepted by {_version('tree-sitter-golang')})")
+            # the newer grammar places the error better in modern code
+            return ParseProblems(regions, first_syntax_error(second))
+    return ParseProblems(regions, first_syntax_error(tree))
+
+
+def error_regions(tree: ts.Tree) -> list[tuple[int, int]]:
+    """The outermost ERROR nodes and the MISSING nodes, in document order."""
+    out: list[tuple[int, int]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_missing:
+            out.append((node.start_byte, node.start_byte))
+        elif node.is_error:
+            out.append((node.start_byte, node.end_byte))
+        elif node.has_error:
+            stack.extend(reversed(node.children))
+    return out
+
+
+def first_syntax_error(tree: ts.Tree) -> tuple[int, int, str] | None:
+    """(start_byte, end_byte, message) of the first ERROR or MISSING node."""
+    node = tree.root_node
+    if not node.has_error:
+        return None
+    while True:
+        for child in node.children:
+            if child.is_missing:
+                return child.start_byte, child.start_byte, f"syntax error: missing `{child.type}`"
+            if child.is_error:
+                text = (child.text or b"").decode("utf-8", "replace").split("\n", 1)[0][:40]
+                return child.start_byte, child.end_byte, f"syntax error: unexpected `{text}`" if text else "syntax error"
+            if child.has_error:
+                node = child
+                break
+        else:
+            return node.start_byte, node.end_byte, "syntax error"
+
+
+def line_ranges(line_starts: list[int], regions) -> list[tuple[int, int]]:
+    """1-based inclusive line ranges covering ``regions``, merged."""
+    out: list[tuple[int, int]] = []
+    for start, end in regions:
+        a = bisect_right(line_starts, start)
+        b = bisect_right(line_starts, max(start, end - 1))
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def describe_lines(ranges: list[tuple[int, int]]) -> str:
+    parts = [str(a) if a == b else f"{a}-{b}" for a, b in ranges]
+    return ("line " if len(parts) == 1 and "-" not in parts[0] else "lines ") + ", ".join(parts)
+
+
+@lru_cache(maxsize=None)
+def _version(dist: str) -> str:
+    try:
+        return f"{dist} {metadata.version(dist)}"
+    except metadata.PackageNotFoundError:
+        return dist
+
+
+@lru_cache(maxsize=None)
+def _go_judge() -> ts.Parser | None:
+    try:
+        import tree_sitter_golang
+    except ImportError:  # a dependency, but a broken install must not stop linting (CN001 as before)
+        return None
+    return ts.Parser(ts.Language(tree_sitter_golang.language()))
+
+
+# ---- TypeScript: valid code that tree-sitter-typescript 0.23 (the newest on
+# PyPI) cannot parse, found by linting the sources of npm packages (effect,
+# rxjs) and the ledger's repositories:
+# * variance annotations on type parameters (`interface Cache<in out K, out V>`, TS 4.7);
+# * a type member on its own line starting with `<` after a member without a
+#   `;` (overloaded call signatures, read as `A < B > (...)`), also when the
+#   `<` stands alone on its line or comments come between;
+# * a function type whose parameter has no annotation and is named like a
+#   predefined type (`(resolve: (boolean) => void) => ...`: the parameter is
+#   called `boolean`, of type any);
+# * an escaped backtick in a template literal type (`Missing \`Self\` generic`).
+_TS_VARIANCE = re.compile(rb"(?<=[<,])(\s*)(in\s+out|in|out)(?=\s+[A-Za-z_$])")
+_TS_NEWLINE_GENERIC = re.compile(rb"(?m)^[ \t](?=[ \t]*<\s*[A-Za-z_$])")
+_TS_MEMBER_END = re.compile(rb"[A-Za-z0-9_$)\]>}]")
+# not `void` nor `null`: reserved words, never a parameter's name
+_TS_TYPE_NAMED_PARAM = re.compile(
+    rb"(?<=[(,])[ \t]*(boolean|string|number|bigint|symbol|object|any|unknown|never|undefined)"
+    rb"(?=[ \t]*[,)][^;{}]*?=>)")
+_TS_ESCAPED_BACKTICK = re.compile(rb"\\`")
+
+
+def _last_code_byte(data: bytes, end: int) -> int:
+    """The index of the last byte before ``end`` that is not whitespace, in a
+    /* */ comment or on a line that is only a // comment (-1: none)."""
+    i = end - 1
+    while i >= 0:
+        c = data[i]
+        if c in b" \t\r\n":
+            i -= 1
+        elif c == 0x2F and i > 0 and data[i - 1] == 0x2A:  # the end of a /* comment */
+            i = data.rfind(b"/*", 0, i - 1) - 1
+            if i < -1:
+                return -1
+        else:
+            line_start = data.rfind(b"\n", 0, i) + 1
+            if data[line_start:i + 1].lstrip().startswith(b"//"):
+                i = line_start - 1
+                continue
+            return i
+    return -1
+
+
+def _ends_member(data: bytes, end: int) -> bool:
+    """Whether the code before ``end`` ends a type member (not an arrow's `=>`,
+    after which a generic arrow function follows: `(a) =>\n  <B>(b: B) => ...`)."""
+    i = _last_code_byte(data, end)
+    return i >= 0 and bool(_TS_MEMBER_END.fullmatch(data[i:i + 1])) and data[i - 1:i + 1] != b"=>"
+
+
+def typescript_gap(language: str, data: bytes, tree: ts.Tree | None = None) -> ts.Tree | None:
+    """When the syntax errors in ``data`` all come from the known gaps of the
+    grammar, the tree of a copy with those rewritten (byte for byte the same
+    length, re-parsed incrementally from ``tree``); else None."""
+    from .treesitter import parser
+
+    out = bytearray(data)
+    edits: list[int] = []
+    for m in _TS_VARIANCE.finditer(data):  # `in`/`out` become spaces
+        out[m.start(2):m.end(2)] = b" " * (m.end(2) - m.start(2))
+        edits += (m.start(2), m.end(2))
+    for m in _TS_NEWLINE_GENERIC.finditer(data):  # `;` ends the member above
+        if _ends_member(data, m.start()):
+            out[m.start()] = 0x3B
+            edits += (m.start(), m.start() + 1)
+    for m in _TS_ESCAPED_BACKTICK.finditer(data):  # blanked, unless in a template string the tree read
+        node = tree.root_node.descendant_for_byte_range(m.start(), m.end()) if tree is not None else None
+        if node is None or node.parent is None or node.parent.type != "template_string":
+            out[m.start():m.end()] = b"  "
+            edits += (m.start(), m.end())
+    for m in _TS_TYPE_NAMED_PARAM.finditer(data):  # `boolean` becomes the identifier `_oolean`
+        out[m.start(1)] = 0x5F
+        edits += (m.start(1), m.start(1) + 1)
+    if not edits:
+        return None
+    fixed = bytes(out)
+    old = None
+    if tree is not None:
+        old = tree.copy()  # the rules still read the original tree
+        lines = [0] + [m.end() for m in re.finditer(b"\n", data)]
+        for start, end in zip(edits[::2], edits[1::2]):
+            a, b = _point(lines, start), _point(lines, end)
+            old.edit(start_byte=start, old_end_byte=end, new_end_byte=end,
+                     start_point=a, old_end_point=b, new_end_point=b)
+    new = parser(language).parse(fixed, old) if old is not None else parser(language).parse(fixed)
+    return None if new.root_node.has_error else new
+
+
+def _point(line_starts: list[int], offset: int) -> tuple[int, int]:
+    row = bisect_right(line_starts, offset) - 1
+    return row, offset - line_starts[row]
