@@ -48,6 +48,13 @@ ROOT_MARKERS = (".git", "cnlint.toml", ".cnlint.toml")
 REPLICATED = {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
+_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+|\S)", re.M)
+#: Kinds that hold neither containers nor a Service's ports.
+SKIP_KINDS = {"CustomResourceDefinition", "ConfigMap", "Secret", "ServiceAccount", "Role", "ClusterRole",
+              "RoleBinding", "ClusterRoleBinding", "Namespace", "MutatingWebhookConfiguration",
+              "ValidatingWebhookConfiguration", "APIService", "PodDisruptionBudget", "NetworkPolicy",
+              "PriorityClass", "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "Ingress",
+              "IngressClass", "Kustomization", "Component"}
 _DOC_SEP = re.compile(r"^---[ \t]*(?:#.*)?$|^\.\.\.[ \t]*$", re.M)
 _ACTION_LINE = re.compile(r"^[ \t]*(?:\{\{.*?\}\}[ \t]*)+$", re.M)
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
@@ -223,8 +230,9 @@ def _documents(text: str, loader) -> Iterator[tuple[object, int]]:
     line, counted = 0, 0
     for start, end in zip(starts, ends):
         chunk = text[start:end]
-        if "kind:" not in chunk:
-            continue
+        kind = _KIND.search(chunk)
+        if kind is None or kind.group(1) in SKIP_KINDS:
+            continue  # not an object, or one without containers or ports (CRDs are large: never composed)
         line += text.count("\n", counted, start)
         counted = start
         try:
@@ -358,7 +366,7 @@ def _collect(m: Manifests, doc, path: str, first_line: int, kustomize_ns: Option
         replicas = _scalar(_get(spec, "replicas")) if kind != "Pod" else "1"
         m.workloads.append(Workload(kind, name, namespace, labels or (),
                                     int(replicas) if replicas and replicas.isdigit() else None))
-    if kind == "Service" and name:
+    if kind == "Service" and name and (_scalar(_get(doc, "apiVersion")) or "v1") == "v1":  # not Knative's
         cluster_ip = _get(spec, "clusterIP")
         headless = None if cluster_ip is not None and _scalar(cluster_ip) is None \
             else (_scalar(cluster_ip) or "").strip().lower() == "none"
