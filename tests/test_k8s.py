@@ -205,7 +205,7 @@ def test_eviction_fix_is_a_suggestion_never_applied(tmp):
     r = cnlint("check", "drain.go", "--select", "K8S001", "--no-cache", "--fix", "--unsafe-fixes")
     assert r.exit_code == 1 and (tmp / "drain.go").read_text() == before
     (f,) = findings("drain.go", "--select", "K8S001")
-    assert f["severity"] == "error" and "429" in f["message"]
+    assert f["severity"] == "warning" and "429" in f["message"]  # a deliberate delete exists: not certain
     assert f["fix"]["applicability"] == "suggestion"
     edits = sorted(e["content"] for e in f["fix"]["edits"])
     assert edits == [

@@ -30,7 +30,7 @@ class PodDeleteInsteadOfEviction(Rule):
     id = "K8S001"
     name = "pod-delete-instead-of-eviction"
     summary = "Pods are deleted to drain or move them, bypassing PodDisruptionBudgets"
-    severity = "error"
+    severity = "warning"
     tags = ("kubernetes", "reliability")
     precision = "medium"
     fixable = "suggestion"
@@ -53,15 +53,35 @@ A delete is reported when it happens
 - in a function whose name says so (`drain`, `evict`, `move`, `rebalance`,
   `restart`, `scaleDown`/`scale_down`, `cordon`: `drainNode`,
   `evict_pods`, `RebalanceWorkers`...), or
-- in a loop (a `for` loop or comprehension, not over a watch stream), or as a
-  `DeleteCollection`, in a function that selects pods by node with a
-  `spec.nodeName` field selector, that cordons the node (sets `unschedulable`,
-  calls a `cordon...` helper), or whose name says it empties a node
-  (`DeletePodsInNode`, `clear_node`): that is a node drain.
+- in a loop (a `for` loop or comprehension, not over a watch stream; in Go
+  also a goroutine or closure started for each pod: `go func(p corev1.Pod)
+  {...}(pod)`, `g.Go(func() error {...})`), or as a `DeleteCollection`, where
+  the pods are those of one node: that is a node drain. The pods are a node's
+  when the function
+  - selects them with a `spec.nodeName` field selector, written in it or in
+    a constant of the file (`const nodeNameField = "spec.nodeName"`), or by
+    calling a function of the same file that does (`podsOnNode(ctx, cs, node)`,
+    `pods_on(api, node)`);
+  - loops over what a function named after a node's pods returns
+    (`GetPodsOnNode(...)`, `get_pods_on_node(...)`);
+  - keeps them by comparing `pod.Spec.NodeName` / `pod.spec.node_name` with
+    a node (`!= node` then `continue`; not `== ""`, which picks unscheduled
+    pods, and not a lookup such as `nodes[pod.Spec.NodeName]` or
+    `pod.spec.node_name not in nodes`, which is how pods of deleted nodes are
+    garbage-collected);
+  - cordons the node (sets `unschedulable`, calls a `cordon...` helper); or
+  - is named after emptying a node (`DeletePodsInNode`, `clear_node`).
+- in a helper that deletes one pod (`killPod(ctx, cs, pod)`,
+  `self._kill(pod)`) when a function of the same file calls it in one of the
+  places above (a function named after a drain, a loop over a node's pods);
+  the finding names the caller and points at the call.
 
 A loop of deletes with none of these signals (a chaos experiment killing pods,
 a controller removing the pods it owns, a CLI deleting what the user named) is
 not reported: deleting is what that code means to do.
+
+Findings are warnings: a delete in these places is a likely defect but not
+always one (a documented `--force` mode, a node known to be gone).
 
 It stays quiet when the loop only removes finished pods (a `Failed` or
 `Succeeded` phase check, a `status.phase=Failed` field selector, or

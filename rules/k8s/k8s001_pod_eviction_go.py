@@ -3,8 +3,9 @@
 Each ``X.Delete(...)``/``X.DeleteCollection(...)`` call is typed as a pod
 delete (a ``Pods(ns)`` client, or a controller-runtime delete of a
 ``corev1.Pod``), then placed: the enclosing function's name (drain, evict,
-move...), and for a delete in a loop or a ``DeleteCollection``, a
-``spec.nodeName`` field selector or a cordon in the function; guards that make
+move...), and for a delete in a loop or a ``DeleteCollection``, a selection of
+the pods of one node (``k8s001_pod_eviction_nodes_go``) or a cordon in the
+function; a one-pod helper is placed by its callers in the file; guards that make
 it a clean-up of finished pods, and an Eviction call in the same function (a
 deliberate fallback), keep it quiet.
 """
@@ -25,6 +26,9 @@ from .k8s001_pod_eviction import (
     ADVICE_CTRL, ADVICE_GO, IMPACT, PodDeleteInsteadOfEviction, drain_like, drain_verb, empties_node,
     selects_finished, words,
 )
+from .k8s001_pod_eviction_nodes_go import (
+    NAMED_FUNCS, NodeScope, enclosing_loop, function_name, named_function, picks_node_pods,
+)
 
 #: A condition that selects finished pods (``==`` checks; negations are handled apart).
 FINISHED = re.compile(r"PodFailed|PodSucceeded|\"Failed\"|\"Succeeded\"|\"Evicted\"|"
@@ -36,6 +40,15 @@ EVICTION_CALLS = {"Evict", "EvictV1", "EvictV1beta1", "EvictPod", "evictPod", "E
 class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
     languages = ("go",)
     requires = ("Delete",)
+
+    def begin_file(self, root) -> None:
+        self._scope = None
+
+    @property
+    def scope(self) -> NodeScope:
+        if self._scope is None:
+            self._scope = NodeScope(self.ctx.go, self.ctx.tree.root_node)
+        return self._scope
 
     def visit_call_expression(self, call) -> None:
         operand, method = selector_parts(call)
@@ -53,8 +66,10 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
         fn = enclosing(call, FUNCS)
         if fn is None:
             return
-        context = self._context(call, fn, method)
-        if context is None or self._finished_only(call, fn) or self._also_evicts(call):
+        context = self._context(call, method)
+        if context is None and method == "Delete":
+            context = self._through_helper(call)
+        if context is None or self._finished_only(call, named_function(call)) or self._also_evicts(call):
             return
         why, related = context
         what = f"`{_short(text(call.child_by_field_name('function')))}`"
@@ -141,23 +156,28 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
         return typ is not None and self.ctx.go.qualified(typ) == (CORE_V1, name)
 
     # ---- where it is deleted ----
-    def _context(self, call, fn, method: str):
+    def _context(self, call, method: str):
         """(why, related) when the delete happens in a drain-like place, else None."""
         name = enclosing_function_name(call)
         word = drain_like(name) if name else None
         if word is not None:
             return f"in `{name}` (which {drain_verb(word)} pods)", ()
-        if method != "DeleteCollection" and enclosing_loop(call, fn) is None:
+        loop = enclosing_loop(call)
+        if method != "DeleteCollection" and loop is None:
             return None
-        selector = self._node_name_selector(call)
-        if selector is not None:
-            where = "selects pods by node" if method == "DeleteCollection" else "loops over the pods of a node"
-            return (f"in a function that {where} (`spec.nodeName` field selector)",
-                    [(selector, "pods are selected by node here: this is a node drain")])
+        found = self.scope.node_loop(call, loop, named_function(call))
+        if found is not None:
+            why, where = found
+            if method == "DeleteCollection":
+                why = "in a function that selects pods by node (`spec.nodeName` field selector)"
+            return why, [(where, "pods are selected by node here: this is a node drain")]
         cordon = self._cordon(call)
         if cordon is not None:
             return ("in a function that cordons a node (marks it unschedulable)",
                     [(cordon, "the node is cordoned here: this is a node drain")])
+        picks = picks_node_pods(named_function(call)) if method != "DeleteCollection" else None
+        if picks is not None:
+            return picks[0], [(picks[1], "only the pods of one node are kept here: this is a node drain")]
         if name and empties_node(name):
             return f"in `{name}` (which empties a node)", ()
         return None
@@ -178,12 +198,20 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
                     return n
         return None
 
-    def _node_name_selector(self, call):
-        """A ``spec.nodeName`` string in the named function around ``call``."""
-        outer = enclosing(call, ("function_declaration", "method_declaration")) or enclosing(call, FUNCS)
-        for n in walk(outer):
-            if n.type in ("interpreted_string_literal", "raw_string_literal") and "spec.nodeName" in text(n):
-                return n
+    def _through_helper(self, call):
+        """(why, related) when the function around ``call`` deletes one pod and a
+        function of this file calls it in a drain-like place (for each pod of a node)."""
+        helper = named_function(call)
+        if helper is None or helper.type not in NAMED_FUNCS:
+            return None
+        for site in self.scope.call_sites(helper):
+            found = self._context(site, "Delete")
+            if found is None or self._finished_only(site, named_function(site)) or self._also_evicts(site):
+                continue
+            why, related = found
+            caller = function_name(named_function(site)) or "a function literal"
+            return (f"in `{function_name(helper)}()`, which `{caller}` calls {why},",
+                    [(site, "called here for each pod"), *related])
         return None
 
     def _finished_only(self, call, fn) -> bool:
@@ -281,15 +309,6 @@ class PodDeleteInsteadOfEvictionGo(PodDeleteInsteadOfEviction, TreeSitterRule):
         code = f'{text(client)}.SubResource("eviction").Create({text(args[0])}, {obj}, {literal})'
         return self.fix("Evict the pod through the `eviction` subresource (retry on 429)",
                         self.edit(call, code), *imports, applicability="suggestion")
-
-
-def enclosing_loop(call, fn):
-    node = call.parent
-    while node is not None and node.id != fn.id:
-        if node.type == "for_statement":
-            return node
-        node = node.parent
-    return None
 
 
 def _positive(cond: str) -> bool:

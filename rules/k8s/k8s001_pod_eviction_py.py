@@ -5,8 +5,9 @@ Every Kubernetes Python client (``cnlint.python.K8S_CLIENT_PACKAGES``:
 method names) deletes a pod with ``CoreV1Api.delete_namespaced_pod`` and
 evicts it with ``CoreV1Api.create_namespaced_pod_eviction``. A delete is reported in a
 function whose name says it drains/evicts/moves pods, or in a loop (``for`` or
-comprehension, not over a watch stream) of a function that selects pods by
-node (``spec.nodeName``) or cordons the node; finished-pod clean-up stays quiet.
+comprehension, not over a watch stream) of a function that selects the pods of
+a node (``k8s001_pod_eviction_nodes_py``) or cordons the node, or in a one-pod
+helper that such a function calls; finished-pod clean-up stays quiet.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from cnlint.python import argument, dotted_name, k8s_client_member, keyword_arg
 from .k8s001_pod_eviction import (
     ADVICE_PY, IMPACT, PodDeleteInsteadOfEviction, drain_like, drain_verb, empties_node, selects_finished, words,
 )
+from .k8s001_pod_eviction_nodes_py import NodeScope
 
 DELETE = "delete_namespaced_pod"
 DELETE_COLLECTION = "delete_collection_namespaced_pod"
@@ -48,6 +50,13 @@ class PodDeleteInsteadOfEvictionPython(PodDeleteInsteadOfEviction, PythonRule):
         self._module = node
         self._skip = skips_test_code(self)
         self._client = _client_module_name(node)
+        self._nodes: Optional[NodeScope] = None
+
+    @property
+    def nodes(self) -> NodeScope:
+        if self._nodes is None:
+            self._nodes = NodeScope(self._module)
+        return self._nodes
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -57,7 +66,9 @@ class PodDeleteInsteadOfEvictionPython(PodDeleteInsteadOfEviction, PythonRule):
         chain = self._ancestors(node)
         function = next((a for a in chain if isinstance(a, cst.FunctionDef)), None)
         scope = function if function is not None else self._module
-        context = self._context(node, chain, function, scope)
+        context = self._context(node, method, chain, function, scope)
+        if context is None and method == DELETE and function is not None:
+            context = self._through_helper(function)
         if context is None or self._finished_only(node, chain, scope) or _calls(scope, EVICT):
             return
         what = f"`{self._code(func)}`"
@@ -82,22 +93,43 @@ class PodDeleteInsteadOfEvictionPython(PodDeleteInsteadOfEviction, PythonRule):
             parent = self.get_metadata(ParentNodeProvider, parent, None)
         return out
 
-    def _context(self, call, chain, function, scope) -> Optional[str]:
+    def _context(self, call, method, chain, function, scope) -> Optional[str]:
         for a in chain:
             if isinstance(a, cst.FunctionDef):
                 word = drain_like(a.name.value)
                 if word is not None:
                     return f"in `{a.name.value}()` (which {drain_verb(word)} pods)"
-        if call.func.attr.value != DELETE_COLLECTION and self._loop(chain) is None:
+        loop = self._loop(chain)
+        if method != DELETE_COLLECTION and loop is None:
             return None
-        what = "selects pods by node" if call.func.attr.value == DELETE_COLLECTION else "loops over the pods of a node"
-        if _mentions(scope, "spec.nodeName"):
-            return f"in a function that {what} (`spec.nodeName` field selector)"
+        iters = [] if loop is None else [loop.iter] if isinstance(loop, cst.For) else _comprehension_iters(loop)
+        why = self.nodes.node_loop(scope, iters)
+        if why is not None:
+            if method == DELETE_COLLECTION:
+                return "in a function that selects pods by node (`spec.nodeName` field selector)"
+            return why
         if _mentions(scope, "unschedulable") or any(words(c)[:1] == ["cordon"] for c in _find(scope).calls) \
                 or "unschedulable" in _find(scope).keywords:
             return "in a function that cordons a node (marks it unschedulable)"
+        why = self.nodes.picks_node_pods(scope)
+        if why is not None and method != DELETE_COLLECTION:
+            return why
         if function is not None and empties_node(function.name.value):
             return f"in `{function.name.value}()` (which empties a node)"
+        return None
+
+    def _through_helper(self, helper: cst.FunctionDef) -> Optional[str]:
+        """Why a function that deletes one pod is a drain: a function of this
+        module calls it in a drain-like place (for each pod of a node)."""
+        for site in self.nodes.call_sites(helper):
+            chain = self._ancestors(site)
+            function = next((a for a in chain if isinstance(a, cst.FunctionDef)), None)
+            scope = function if function is not None else self._module
+            why = self._context(site, DELETE, chain, function, scope)
+            if why is None or self._finished_only(site, chain, scope) or _calls(scope, EVICT):
+                continue
+            caller = function.name.value if function is not None else "the module"
+            return f"in `{helper.name.value}()`, which `{caller}` calls {why},"
         return None
 
     def _loop(self, chain) -> Optional[cst.CSTNode]:
