@@ -7,7 +7,7 @@ Checks: ``http_timeout_go.py`` (tree-sitter, Go) and ``http_timeout_py.py``
 from __future__ import annotations
 
 from cnlint import Option, Rule
-from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option
+from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skip_test_files_option
 
 TIMEOUT = "timeout"
 
@@ -30,8 +30,9 @@ Reports outgoing HTTP requests that can wait forever for an answer:
 
 - **Go** (`net/http`, import aliases resolved): the package helpers
   `http.Get`, `http.Post`, `http.Head` and `http.PostForm`, and
-  `http.DefaultClient.Do/Get/Post/Head/PostForm` — they all use
-  `http.DefaultClient`, which has no timeout; and `http.Client` literals
+  `http.DefaultClient.Do/Get/Post/Head/PostForm`, also through a variable
+  that holds nothing else (`client := http.DefaultClient` ... `client.Do(req)`)
+  — they all use `http.DefaultClient`, which has no timeout; and `http.Client` literals
   (`&http.Client{...}`, `http.Client{...}`, `new(http.Client)`) without a
   `Timeout` field.
 - **Python**: `requests.get/post/put/patch/delete/head/options/request(...)`
@@ -106,11 +107,16 @@ session-wide default), a finite timeout for httpx.
 
 The unsafe fix (`cnlint check --fix --unsafe-fixes`) adds the rule option
 `timeout` (default 10 seconds): `Timeout: 10 * time.Second` in the Go
-`http.Client` literal (when the file imports `time`; otherwise the edit is only
-shown as a suggestion, since `time` has to be imported too; `new(http.Client)`
-becomes `&http.Client{Timeout: 10 * time.Second}`) and `timeout=10` in Python
-calls. It is unsafe because a request that legitimately takes longer (a large
-download, a long poll) now fails; pick the value per call.
+`http.Client` literal (and `import "time"` when the file lacks it;
+`new(http.Client)` becomes `&http.Client{Timeout: 10 * time.Second}`) and
+`timeout=10` in Python calls. It is unsafe because a request that legitimately
+takes longer (a large download or upload, a long poll) now fails; pick the
+value per call. There is no fix for `http.Get` and `http.DefaultClient`: which
+client to use is the caller's choice.
+
+The severity is `warning`: whether an unbounded request is a defect depends on
+what waits for it (a CLI a user can interrupt, a goroutine nobody waits for, a
+server's request path), which the rule cannot know for certain.
 
 ```toml
 [options.NET001]
@@ -121,26 +127,48 @@ What is not reported:
 
 - A Go client literal with a `Transport: &http.Transport{...}` literal that
   sets both a dial timeout (`DialContext`/`Dial` with a `net.Dialer` that has
-  a `Timeout`) and `ResponseHeaderTimeout`, or whose variable gets
-  `c.Timeout = ...` in the same function.
+  a `Timeout`) and `ResponseHeaderTimeout`.
+- A Go client that gets its `Timeout` elsewhere: `c.Timeout = ...` for its
+  variable in the same function; `x.f.Timeout = ...` anywhere in the file for
+  the field `f` it is stored in (`client.httpClient.Timeout = client.timeout`
+  after the options are applied); `c.Timeout = ...` after `c := newClient()`
+  for the function that returns it; `v.Timeout = ...` for a package variable.
 - Go requests in a function that builds a deadline (`context.WithTimeout`,
   `context.WithDeadline`, `wait.PollUntilContextTimeout`) and attaches it
-  (`http.NewRequestWithContext`, `req.WithContext`): the client literal or
-  `http.DefaultClient.Do` there is bounded by the context. A client literal
-  that is returned or stored in a field (a factory or accessor) is also left
-  alone when its file builds and attaches deadlines somewhere, since its
-  requests are made elsewhere.
-- A Go client literal handed straight to a dialer or stream
-  (`spdy.NewDialer(upgrader, &http.Client{...}, ...)`, websocket and watch
-  helpers): a `Timeout` would cut the upgraded, long-lived connection. The package helpers `http.Get`... take no context and
-  are always reported, unless the file sets `http.DefaultClient.Timeout`.
+  (`http.NewRequestWithContext`, `req.WithContext`, `req.Clone`): the client
+  literal or `http.DefaultClient.Do` there is bounded by the context.
+- Go requests bound to the request a server is handling: in a function that
+  passes `r.Context()` of an HTTP handler's `r *http.Request` (or gin/echo's
+  `c.Request.Context()`, or a context derived from it) to
+  `http.NewRequestWithContext`/`req.WithContext`, sends `outreq := r.Clone(ctx)`,
+  or builds an `httputil.ReverseProxy`. The server cancels them when the client
+  goes away or the handler returns, and a proxy should not cut what the
+  incoming request allows. (A `RoundTripper`'s request is an outgoing one and
+  binds nothing.)
+- A client literal that is returned, stored in a field or struct literal, or
+  kept in a package variable (a factory, accessor or shared client) when its
+  file attaches deadlines, or server requests' contexts, to the requests it
+  makes elsewhere.
+- Go clients that carry upgraded streams: a function that uses client-go's
+  SPDY/WebSocket packages (`spdy.RoundTripperFor`, `spdy.NewDialer`,
+  `remotecommand`, `portforward`, `httpstream`), a WebSocket package
+  (gorilla, `x/net/websocket`, nhooyr/coder) or sets an `Upgrade` header, and
+  a client handed to a dialer, stream, watch or tunnel function (directly or
+  through its variable). Exec, attach and port-forward sessions are
+  interactive and long-lived: a whole-request `Timeout` would cut them, so the
+  rule neither reports them nor offers that fix.
 - Python calls that pass `**kwargs` or `*args` (the timeout may be in there), and
   sessions that get a custom adapter mounted (`s.mount(prefix, MyAdapter())`,
   often the place a default timeout is set).
-- Test files (`*_test.go`, `test_*.py`, `*_test.py`, files under `tests/`...),
-  which talk to local test servers; set `skip-test-files = false` to check them.
-"""
+- The package helpers `http.Get`... take no context and are always reported,
+  unless the file sets `http.DefaultClient.Timeout`.
 
+Tests: a request without a timeout in a test talks to a local test server and
+is not a production defect, so test code is skipped (below). Test doubles
+declared in production files are skipped with it: Go functions named
+`NewFake...`, `NewMock...`, `fake...`, `mock...`, `stub...` and the methods of
+types named so.
+""" + TEST_CODE_HELP
 
     def timeout_seconds(self) -> float:
         value = self.options.get(TIMEOUT, 10)

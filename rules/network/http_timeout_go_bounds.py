@@ -126,17 +126,21 @@ class RequestBounds:
         return False
 
     def _incoming_request(self, expr) -> bool:
-        """``expr`` is the request a server is handling: a ``*http.Request``
-        parameter of a function, or ``c.Request`` of a gin/echo handler."""
+        """``expr`` is the request a server is handling: the ``*http.Request``
+        parameter of an HTTP handler ``(w http.ResponseWriter, r *http.Request)``,
+        or ``c.Request`` of a gin/echo handler's ``c`` (a RoundTripper's request
+        is an outgoing one)."""
         expr = go.unwrap(expr)
-        if expr is None:
-            return False
-        if expr.type == "selector_expression":
-            return go.text(expr.child_by_field_name("field")) == "Request"
-        if expr.type != "identifier":
+        if expr is not None and expr.type == "selector_expression" and \
+                go.text(expr.child_by_field_name("field")) == "Request":
+            expr = go.unwrap(expr.child_by_field_name("operand"))
+        if expr is None or expr.type != "identifier":
             return False
         decl = self.go.resolve(expr)
-        return decl is not None and decl.kind == "param" and self.go.type_ref(decl.type) == (HTTP, "Request")
+        if decl is None or decl.kind != "param":
+            return False
+        kind = self.go.handler_kind(go.enclosing(decl.stmt, go.FUNCS))
+        return kind is not None and kind.endswith(" handler")
 
     def _upgraded_stream(self, scope) -> bool:
         for n in go.walk(scope):
