@@ -237,7 +237,7 @@ def _documents(text: str, loader) -> Iterator[tuple[object, int]]:
         counted = start
         try:
             node = yaml.compose(chunk, Loader=loader)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError, RecursionError):
             continue
         if isinstance(node, yaml.MappingNode):
             yield node, line
@@ -425,9 +425,12 @@ def _containers(doc) -> Iterator:
     """Every container mapping under ``containers``/``initContainers`` anywhere in the document."""
     import yaml
 
-    stack = [doc]
+    stack, seen = [doc], set()
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue  # an alias: walked once (nested aliases would otherwise expand exponentially)
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value in ("containers", "initContainers") \

@@ -155,3 +155,13 @@ def test_repository_root_is_the_vcs_root_or_a_cnlint_config(tmp_path):
     write(tmp_path, {"a/b/c.go": "package c\n", "sub/cnlint.toml": "", "sub/x/y.go": "package y\n"})
     assert k8s_manifests.repository_root(str(tmp_path / "a" / "b")) == str(tmp_path)
     assert k8s_manifests.repository_root(str(tmp_path / "sub" / "x")) == str(tmp_path / "sub")
+
+
+def test_nested_aliases_are_walked_once(tmp_path):
+    """A hostile manifest (a billion-laughs tower of aliases) costs its size, not 2**40."""
+    (tmp_path / ".git").mkdir()
+    lines = ["kind: Deployment", "a0: &a0 {containers: [{name: c, env: [{name: X_ADDR, value: 'svc:1'}]}]}"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]" for i in range(1, 41)]
+    write(tmp_path, {"bomb.yaml": "\n".join(lines) + "\n"})
+    m = k8s_manifests.manifests_for(str(tmp_path))
+    assert [e.value for e in m.env["X_ADDR"]] == ["svc:1"]
