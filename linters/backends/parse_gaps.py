@@ -8,15 +8,17 @@ their node types, so they stay the parsers the rules read. Only for a file they
 fail on (a handful: 6 of 5,845 in GOROOT/src) is the error judged again:
 
 * Go: by tree-sitter-golang, a grammar that tracks the Go release and accepts
-  what go/parser accepts. If it parses the file, the code is valid.
+  what go/parser accepts. If it parses the file, the code is valid; its tree
+  then says where the constructs tree-sitter-go does not know are, and a copy
+  with those rewritten (same length) gives the rules a tree of all of the file.
 * TypeScript: by a narrow list of known gaps, rewritten in a copy byte for byte
   of the same length; if the copy parses, the code is valid.
 
-Valid code is never a syntax error. In Go, the regions tree-sitter-go could
-not parse are reported as a notice (the rules ran on the rest of the file); in
-TypeScript, the rules read the tree of the rewritten copy, which covers all of
-the file (the rewrites only blank `in`/`out`, put a `;` for a space and rename a
-parameter, so every node's position and the rest of its text are unchanged).
+Valid code is never a syntax error. When a rewritten copy parses, the rules
+read its tree, which covers all of the file (a rewrite keeps every byte's
+position: it blanks `in`/`out` or a method's type parameters, puts a `;` for a
+space or renames an identifier). Otherwise the regions tree-sitter could not
+parse are reported as a notice, and the rules ran on the rest of the file.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ def check(language: str, data: bytes, tree: ts.Tree) -> ParseProblems | None:
             second = judge.parse(data)
             if not second.root_node.has_error:
                 return ParseProblems(regions, None, f"valid Go that {_version('tree-sitter-go')} cannot parse "
-                                                    f"(accepted by {_version('tree-sitter-golang')})")
+                                                    f"(accepted by {_version('tree-sitter-golang')})",
+                                     go_repair(data, tree, second))
             # the newer grammar places the error better in modern code
             return ParseProblems(regions, first_syntax_error(second))
     return ParseProblems(regions, first_syntax_error(tree))
@@ -132,6 +135,55 @@ def _go_judge() -> ts.Parser | None:
     return ts.Parser(ts.Language(tree_sitter_golang.language()))
 
 
+# ---- Go: what tree-sitter-go 0.25 does not know, located in tree-sitter-golang's tree:
+# * `new(expr)` (Go 1.26), and functions of one's own named `new` or `make`
+#   (`new("nfd-worker", spec)`, `make(n - 1)`): the name ends in `_` instead, an
+#   ordinary call, when the (first) argument is not a type;
+# * type parameters of methods (Go 1.27, `func (r *Rand) N[Int intType](n Int) Int`):
+#   blanked, so the method reads as a plain one.
+_GO_NEW_OR_METHOD = """
+(call_expression (identifier) @builtin (arguments) @args (#any-of? @builtin "new" "make"))
+(method_declaration (type_parameters) @type_params)
+"""
+# argument nodes of tree-sitter-golang that are values, never types
+_GO_VALUES = frozenset({
+    "int_literal", "float_literal", "imaginary_literal", "rune_literal", "interpreted_string_literal",
+    "raw_string_literal", "composite_literal", "function_literal", "call_expression", "binary_expression",
+    "type_assertion_expression", "slice_expression", "true", "false", "nil", "iota"})
+
+
+def go_repair(data: bytes, tree: ts.Tree, judged: ts.Tree) -> ts.Tree | None:
+    """A tree-sitter-go tree of a copy of ``data`` with the constructs it does
+    not know rewritten, or None when it still does not parse."""
+    out = bytearray(data)
+    edits: list[int] = []
+    for _, caps in ts.QueryCursor(_go_query()).matches(judged.root_node):
+        if "type_params" in caps:
+            node = caps["type_params"][0]
+            out[node.start_byte:node.end_byte] = b" " * (node.end_byte - node.start_byte)
+            edits += (node.start_byte, node.end_byte)
+        elif _go_value_argument(caps["builtin"][0], caps["args"][0]):
+            end = caps["builtin"][0].end_byte
+            out[end - 1] = 0x5F
+            edits += (end - 1, end)
+    return _reparse("go", data, bytes(out), edits, tree) if edits else None
+
+
+def _go_value_argument(builtin: ts.Node, args: ts.Node) -> bool:
+    values = [c for c in args.named_children if c.type != "comment"]
+    if not values or (len(values) != 1 and builtin.text == b"new"):
+        return bool(values)
+    v = values[0]
+    if v.type == "unary_expression":  # `*T` may be a type, `-1` and `&x` are not
+        return v.child(0) is not None and v.child(0).type != "*"
+    return v.type in _GO_VALUES
+
+
+@lru_cache(maxsize=None)
+def _go_query() -> ts.Query:
+    return ts.Query(_go_judge().language, _GO_NEW_OR_METHOD)
+
+
 # ---- TypeScript: valid code that tree-sitter-typescript 0.23 (the newest on
 # PyPI) cannot parse, found by linting the sources of npm packages (effect,
 # rxjs) and the ledger's repositories:
@@ -185,8 +237,6 @@ def typescript_gap(language: str, data: bytes, tree: ts.Tree | None = None) -> t
     """When the syntax errors in ``data`` all come from the known gaps of the
     grammar, the tree of a copy with those rewritten (byte for byte the same
     length, re-parsed incrementally from ``tree``); else None."""
-    from .treesitter import parser
-
     out = bytearray(data)
     edits: list[int] = []
     for m in _TS_VARIANCE.finditer(data):  # `in`/`out` become spaces
@@ -204,12 +254,18 @@ def typescript_gap(language: str, data: bytes, tree: ts.Tree | None = None) -> t
     for m in _TS_TYPE_NAMED_PARAM.finditer(data):  # `boolean` becomes the identifier `_oolean`
         out[m.start(1)] = 0x5F
         edits += (m.start(1), m.start(1) + 1)
-    if not edits:
-        return None
-    fixed = bytes(out)
+    return _reparse(language, data, bytes(out), edits, tree) if edits else None
+
+
+def _reparse(language: str, data: bytes, fixed: bytes, edits: list[int], tree: ts.Tree | None) -> ts.Tree | None:
+    """The tree of ``fixed`` (``data`` with the same-length ``edits``, pairs of
+    start and end bytes), re-parsed incrementally from ``tree``; None if it
+    still has an error."""
+    from .treesitter import parser
+
     old = None
     if tree is not None:
-        old = tree.copy()  # the rules still read the original tree
+        old = tree.copy()  # the caller may still read the original tree
         lines = [0] + [m.end() for m in re.finditer(b"\n", data)]
         for start, end in zip(edits[::2], edits[1::2]):
             a, b = _point(lines, start), _point(lines, end)
