@@ -330,11 +330,13 @@ def rules_cmd(config, fmt, isolated):
         m = info.meta
         rows.append({"id": rid, "name": m.name, "pack": m.pack(), "languages": list(info.languages),
                      "severity": selection.severities[rid].value, "fixable": info.fixable,
-                     "enabled": rid in enabled, "precision": m.precision, "summary": m.summary,
-                     "origin": info.origin})
+                     "enabled": rid in enabled, "enabled_by_default": m.enabled_by_default,
+                     "precision": m.precision, "summary": m.summary, "origin": info.origin})
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    click.echo(click.style(f"{'ID':<8} {'NAME':<34} {'ON':<6} {'LANGUAGES':<20} {'SEVERITY':<8} {'FIX':<10} SUMMARY",
+                           bold=True))
     pack = None
     for r in rows:
         if r["pack"] != pack:
@@ -343,10 +345,11 @@ def rules_cmd(config, fmt, isolated):
         langs = ",".join("ts" if x == "typescript" else "js" if x == "javascript" else x for x in r["languages"])
         if len(r["languages"]) == 5:
             langs = "all"
-        mark = " " if r["enabled"] else "-"
-        click.echo(guard_line(f" {mark}{escape(r['id']):<8} {escape(r['name']):<34} {langs:<22} {r['severity']:<8} "
+        on = "yes" if r["enabled"] else "no" if r["enabled_by_default"] else "opt-in"
+        click.echo(guard_line(f"{escape(r['id']):<8} {escape(r['name']):<34} {on:<6} {langs:<20} {r['severity']:<8} "
                               f"{r['fixable'] or '':<10} {escape(r['summary'])}"))
-    click.echo("\n('-': not enabled by the current configuration)")
+    click.echo("\nON: whether the current configuration runs the rule; opt-in rules run only when selected "
+               "(`cnlint explain ID` says when to turn one on).")
     for n in registry.notices:
         click.echo(f"cnlint: {n.kind.value}: {escape(n.path)}: {escape(n.message)}", err=True)
 

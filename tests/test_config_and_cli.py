@@ -121,11 +121,20 @@ def test_missing_path_is_reported(project):
     assert "nope.go: no such file or directory" in r.stderr
 
 
-def test_rules_explain_and_help():
+def test_rules_explain_and_help(tmp_path):
     r = cnlint("rules")
     assert r.exit_code == 0 and "CN001" in r.stdout and "syntax-error" in r.stdout
+    header, *lines = r.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "ON", "LANGUAGES", "SEVERITY", "FIX", "SUMMARY"]
+    on = {line.split()[0]: line.split()[2] for line in lines if line[:1].isupper() and not line.startswith("ON")}
+    assert on["CN001"] == "yes" and on["PERF001"] == "opt-in"  # PERF001 is off by default
     rows = json.loads(cnlint("rules", "--format", "json").stdout)
-    assert {"id", "name", "languages", "severity", "fixable", "pack"} <= set(rows[0])
+    assert {"id", "name", "languages", "severity", "fixable", "pack", "enabled", "enabled_by_default"} <= set(rows[0])
+    perf = next(row for row in rows if row["id"] == "PERF001")
+    assert not perf["enabled"] and not perf["enabled_by_default"]
+    (tmp_path / "cnlint.toml").write_text('select = ["PERF"]\n')
+    with_perf = json.loads(cnlint("rules", "--format", "json", "--config", str(tmp_path / "cnlint.toml")).stdout)
+    assert next(row for row in with_perf if row["id"] == "PERF001")["enabled"]
     r = cnlint("explain", "CN002")
     assert r.exit_code == 0 and "## Why is this bad?" in r.stdout
     assert cnlint("explain", "unused-suppression").stdout == r.stdout
