@@ -13,13 +13,31 @@ class SyntaxErrorRule(EngineRule):
     languages = languages.ALL
     help = """\
 ## What it does
-Reports the first syntax error in a file, at the position the parser gave up.
+Reports the first syntax error in a file, at the position the parser gave up,
+when the language's own parser would reject the file too: CPython's parser for
+Python; for Go, a grammar that follows the current Go release
+(tree-sitter-golang, which accepts what go/parser accepts); for TypeScript,
+tree-sitter-typescript less the constructs its grammar is known not to know.
+
+## When it stays quiet
+Valid code is never reported, even where the grammar cnlint's rules read
+(tree-sitter-go 0.25, tree-sitter-typescript 0.23) is older than the language:
+Go 1.26's `new(expr)`, functions of one's own named `new` or `make`, Go 1.27's
+generic methods, TypeScript's variance annotations (`<in out T>`), overloaded
+call signatures without `;`, a function type whose parameter is named like a
+type (`(boolean) => void`), an escaped backtick in a template literal type.
+The rules then read a tree of a copy of the file in which these constructs are
+rewritten at the same byte positions, so they check all of the file. If some
+lines still cannot be read, cnlint says which in a `not-analysed` notice (a
+note, not a finding) and the rules check the rest of the file.
 
 ## Why is this bad?
 Code that does not parse will not build or run, and no rule can fully check it.
 For Go, TypeScript and JavaScript, tree-sitter recovers from the error and
 cnlint's other rules still check the rest of the file; for Python, libcst does
-not recover, so no other rule runs on the file until the error is fixed.
+not recover, so no other rule runs on the file until the error is fixed. When
+CN001 is not selected, such a file is still reported, as a notice that names
+the lines not analysed (or, for Python, that the file was not linted).
 
 ## Example
 ```python
