@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import libcst as cst
@@ -9,38 +10,15 @@ from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
 from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
-from cnlint.golang import (
-    breaks_loop, call_args, descendants, enclosing_loops, is_bounded_loop, is_immediately_called,
-    loop_level_nodes, loop_variables, params, root_identifier, text,
-)
+from cnlint.golang import enclosing_loops, text
 from cnlint.python import is_k8s_name, is_none, walk
 
-
-from .import_paths import CTRL, CTRL_CLIENT
+from .k8s008_go_helpers import (
+    BUILDER_WORDS, Helper, builds, is_config, lazy_init, package_helpers, per_iteration, running_function,
+    same_every_time,
+)
 from .options import SKIP_TEST_FILES_OPTION
 
-CLIENTSET = "k8s.io/client-go/kubernetes"
-#: (import path, function) -> what it builds
-GO_BUILDERS = {
-    (CLIENTSET, "NewForConfig"): "a clientset",
-    (CLIENTSET, "NewForConfigOrDie"): "a clientset",
-    (CLIENTSET, "NewForConfigAndClient"): "a clientset",
-    ("k8s.io/client-go/rest", "InClusterConfig"): "the in-cluster config",
-    ("k8s.io/client-go/tools/clientcmd", "BuildConfigFromFlags"): "a config from the kubeconfig file",
-    ("k8s.io/client-go/tools/clientcmd", "BuildConfigFromKubeconfigGetter"): "a config from a kubeconfig",
-    ("k8s.io/client-go/dynamic", "NewForConfig"): "a dynamic client",
-    ("k8s.io/client-go/dynamic", "NewForConfigOrDie"): "a dynamic client",
-    ("k8s.io/client-go/discovery", "NewDiscoveryClientForConfig"): "a discovery client",
-    ("k8s.io/client-go/discovery", "NewDiscoveryClientForConfigOrDie"): "a discovery client",
-    ("k8s.io/client-go/metadata", "NewForConfig"): "a metadata client",
-    ("k8s.io/client-go/metadata", "NewForConfigOrDie"): "a metadata client",
-    (CTRL_CLIENT, "New"): "a controller-runtime client",
-    (CTRL_CLIENT, "NewWithWatch"): "a controller-runtime client",
-    (CTRL, "GetConfig"): "a config from the kubeconfig",
-    (CTRL, "GetConfigOrDie"): "a config from the kubeconfig",
-    ("sigs.k8s.io/controller-runtime/pkg/client/config", "GetConfig"): "a config from the kubeconfig",
-    ("sigs.k8s.io/controller-runtime/pkg/client/config", "GetConfigOrDie"): "a config from the kubeconfig",
-}
 WHY_CONFIG = ("it re-reads and parses the kubeconfig (or the service-account token and CA files) every time, "
               "and every client built from the new config gets its own rate limiter")
 WHY_CLIENT = ("each new client gets its own QPS/Burst rate limiter, so client-side throttling is not shared and "
@@ -52,7 +30,7 @@ WHY_DISCOVERY = "; nothing it discovers is kept for the next call"
 
 
 def _why_go(what: str) -> str:
-    if what.startswith(("the in-cluster config", "a config")):
+    if is_config(what):
         return WHY_CONFIG
     return WHY_CLIENT + (WHY_DISCOVERY if "discovery" in what else "")
 
@@ -86,13 +64,32 @@ again and again:
   a function decorated with `@app.route`, `@app.get/post/put/patch/delete`,
   `@router.get...`, `@api_view`, or a view whose first parameter (after
   `self`) is `request`.
+- **Through the project's own helpers**, in a loop or a handler as above:
+  in Go, a call of a package-level function of the same package (in any of
+  its non-test files) that builds a client or config every time it runs and
+  returns a client-go or controller-runtime type
+  (`GenerateK8sClient().CoreV1()...`, `func GenerateK8sClient()
+  *kubernetes.Clientset { cfg, _ := rest.InClusterConfig(); return
+  kubernetes.NewForConfigOrDie(cfg) }`); in Python, a call of a function of
+  the same module that builds one every time (`config.load_incluster_config()`
+  then `client.CoreV1Api()`), or of a class whose `__init__` does. Helpers
+  that call such helpers count too (three deep).
 
 Not reported: loops that build one client per item (the arguments depend on
 the loop variable: one client per cluster or kubeconfig context), retry loops
 (a counting loop `for i := 0; i < 5; i++` / `for attempt in range(5)`, or a
 loop that `break`s or `return`s the client once built), lazy initialisation
 guarded by `if c.client == nil` / `if self.api is None`, `sync.Once`, and
-test files (option `skip-test-files`).
+test files (option `skip-test-files`). A helper is not reported when it keeps
+what it built (`if client != nil { return client }`, `once.Do`, a package
+variable, field or map it stores the client in, `@functools.lru_cache`,
+`global _api`), when it is called once (from `main`, `init`, module level or
+a constructor), when the call passes it per-request or per-item values that
+reach its builder (`clientFor(r.URL.Query().Get("cluster"))`,
+`api_for(context)` per kubeconfig context), or when a Go function returns
+the program's own type (`newPodService() *podService`: the constructor of a
+long-lived value). Helpers declared in other modules (Python) or other
+packages (Go) are not followed.
 
 ## Why is this bad?
 A client is meant to be built once at start-up and shared. Building one per
@@ -160,7 +157,8 @@ def pods():
 ## How to fix
 Build the config and the client once (in `main`, a constructor or at module
 level) and pass it to the loop or handler; clients are safe for concurrent
-use. In Python, share one `ApiClient` and pass it to every API class:
+use. A helper that hands out the client can keep it: `sync.OnceValues` (Go
+1.21) or `sync.Once`, `@functools.cache` in Python. In Python, share one `ApiClient` and pass it to every API class:
 `client.CoreV1Api(api_client)`. To reach several clusters, keep one client
 per cluster in a map built at start-up.
 """
@@ -168,8 +166,8 @@ per cluster in a map built at start-up.
 
 class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
     languages = ("go",)
-    requires = ("NewForConfig", "InClusterConfig", "BuildConfigFromFlags", "BuildConfigFromKubeconfigGetter",
-                "NewDiscoveryClientForConfig", "controller-runtime")
+    uses_project = True  # the package's other files declare helpers: their stamps are part of the cache key
+    requires = (*(w.decode() for w in BUILDER_WORDS), "k8s.io/")
     query = """
     (call_expression
       function: (selector_expression
@@ -179,168 +177,71 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
                            "BuildConfigFromFlags" "BuildConfigFromKubeconfigGetter" "NewDiscoveryClientForConfig"
                            "NewDiscoveryClientForConfigOrDie" "New" "NewWithWatch" "GetConfig"
                            "GetConfigOrDie")) @k8s008.call
+    (call_expression function: (identifier) @k8s008.helper) @k8s008.helper_call
     """
 
     def on_match(self, captures):
-        call = captures["k8s008.call"][0]
-        target = self.ctx.go.package_function(call)
-        what = GO_BUILDERS.get(target) if target is not None else None
-        if what is None and target is not None and target[1] in ("NewForConfig", "NewForConfigOrDie") \
-                and "/clientset/" in target[0] + "/":
-            what = "a generated clientset"
-        if what is None or skips_test_code(self):
+        if skips_test_code(self):
             return
-        shown = f"`{text(call.child_by_field_name('function'))}`"
-        if self._lazy_init(call):
+        if "k8s008.helper" in captures:
+            call = captures["k8s008.helper_call"][0]
+            helper = self._helpers().get(text(captures["k8s008.helper"][0]))
+            if helper is None or self._inside(call, helper.name):
+                return
+            what, shown = helper.what, f"`{helper.name}()`"
+            how = f" (it calls `{helper.via}` every time, {self._where(helper)})"
+            inputs = None if helper.uses_params else []  # arguments that never reach the builder
+        else:
+            call = captures["k8s008.call"][0]
+            what = builds(self.ctx.go, call)
+            if what is None:
+                return
+            shown, how, inputs = f"`{text(call.child_by_field_name('function'))}`", "", None
+        if lazy_init(call):
             return
         for loop in enclosing_loops(call):
-            if self._per_iteration(loop, call):
-                self.report(call, f"{shown} builds {what} on every iteration of this loop: {_why_go(what)}; "
+            if per_iteration(self.ctx.go, loop, call, self._builds_value, inputs):
+                self.report(call, f"{shown} builds {what} on every iteration of this loop{how}: {_why_go(what)}; "
                                   "build it once before the loop and reuse it",
                             related=[(loop.children[0], "the loop")])
                 return
-        fn = self._function(call)
+        fn = running_function(call)
         if fn is not None:
             kind = self.ctx.go.handler_kind(fn)
-            if kind is not None and self._same_every_time(call, fn):
-                self.report(call, f"{shown} builds {what} on every request of this {kind}: {_why_go(what)}; "
+            if kind is not None and same_every_time(self.ctx.go, call, fn, self._builds_value, inputs=inputs):
+                self.report(call, f"{shown} builds {what} on every request of this {kind}{how}: {_why_go(what)}; "
                                   "build it once at start-up and share it (clients are safe for concurrent use)")
 
+    def _helpers(self) -> dict[str, Helper]:
+        """The package's functions that build a client on every call (indexed once per directory)."""
+        found = getattr(self, "_helpers_of_file", None)
+        if found is None or found[0] is not self.ctx:
+            package = next((text(n.named_children[0]) for n in self.ctx.tree.root_node.named_children
+                            if n.type == "package_clause" and n.named_children), None)
+            helpers = {} if package is None else package_helpers(
+                os.path.dirname(os.path.abspath(self.ctx.path)), package, self.ctx.project.go_mod)
+            found = self._helpers_of_file = (self.ctx, helpers)
+        return found[1]
+
+    def _builds_value(self, node) -> bool:
+        if builds(self.ctx.go, node) is not None:
+            return True
+        callee = node.child_by_field_name("function")
+        return callee is not None and callee.type == "identifier" and text(callee) in self._helpers()
+
     @staticmethod
-    def _function(call):
+    def _inside(call, name: str) -> bool:
+        """A helper calling itself, or a call in its own declaration."""
         node = call.parent
-        while node is not None:
-            if node.type in ("function_declaration", "method_declaration"):
-                return node
-            if node.type == "func_literal":
-                return node if not is_immediately_called(node) else _outer(node)
+        while node is not None and node.type != "function_declaration":
             node = node.parent
-        return None
+        return node is not None and text(node.child_by_field_name("name")) == name
 
-    def _per_iteration(self, loop, call) -> bool:
-        if is_bounded_loop(loop) or breaks_loop(loop):
-            return False
-        if not self._same_every_time(call, loop):
-            return False  # one client per item (cluster, context, kubeconfig), or a new config
-        if self._returns_result(loop, call):
-            return False
-        return True
-
-    def _same_every_time(self, call, scope, depth: int = 0) -> bool:
-        """Whether the builder's inputs are the same on every run of ``scope`` (a
-        loop or a handler): they come from outside it, or from other builders
-        called with such inputs. An input declared in ``scope`` any other way
-        varies: a loop item, a value received from a channel, a handler's
-        request, per-request credentials (``cfg.BearerToken = token``,
-        ``rest.CopyConfig(base)``, ``&rest.Config{...}`` built in place)."""
-        if depth > 4:
-            return False
-        imports = self.ctx.go.imports.names
-        names = set()
-        for arg in call_args(call):
-            names |= {text(n) for n in _identifiers(arg)}
-        names -= set(imports)
-        names -= {"nil", "true", "false", "_"}
-        varying = loop_variables(scope) if scope.type == "for_statement" else {
-            n for ns, _ in params(scope) for n in ns}
-        if names & varying:
-            return False
-        body = scope.child_by_field_name("body")
-        if body is None:
-            return True
-        for n in descendants(body, into_funcs=False):
-            if n.start_byte >= call.start_byte:
-                break
-            t = n.type
-            if t in ("short_var_declaration", "assignment_statement", "var_spec", "receive_statement",
-                     "range_clause"):
-                left = n.child_by_field_name("left") if t != "var_spec" else None
-                targets = left.named_children if left is not None else n.children_by_field_name("name")
-                for i, target in enumerate(targets):
-                    root = root_identifier(target)
-                    if root is None or text(root) not in names:
-                        continue
-                    if target.type != "identifier":
-                        return False  # cfg.BearerToken = token: the config is changed here
-                    if t in ("receive_statement", "range_clause"):
-                        return False
-                    right = n.child_by_field_name("right") if t != "var_spec" else n.child_by_field_name("value")
-                    values = right.named_children if right is not None else []
-                    value = values[i] if len(values) == len(targets) else values[0] if values else None
-                    if value is None or value.type != "call_expression" or \
-                            self.ctx.go.package_function(value) not in GO_BUILDERS:
-                        return False
-                    if not self._same_every_time(value, scope, depth + 1):
-                        return False
-        return True
-
-    def _returns_result(self, loop, call) -> bool:
-        """``for { cfg, err := rest.InClusterConfig(); if err == nil { return cfg, nil } ... }``."""
-        stmt = call.parent
-        while stmt is not None and stmt.type not in ("short_var_declaration", "assignment_statement",
-                                                      "return_statement", "var_spec"):
-            if stmt.type in ("block", "for_statement"):
-                return False
-            stmt = stmt.parent
-        if stmt is None:
-            return False
-        if stmt.type == "return_statement":
-            return True
-        left = stmt.child_by_field_name("left")
-        names = {text(n) for n in (left.named_children if left is not None else stmt.children_by_field_name("name"))}
-        names.discard("_")
-        names.discard("err")
-        for n in loop_level_nodes(loop):
-            if n.type == "return_statement" and any(text(x) in names for x in _identifiers(n)):
-                return True
-        return False
-
-    def _lazy_init(self, call) -> bool:
-        """Inside ``if c.cs == nil { c.cs, err = kubernetes.NewForConfig(cfg) }`` or ``once.Do(func() {...})``."""
-        assigned = set()
-        stmt = call.parent
-        if stmt is not None and stmt.type == "expression_list":
-            stmt = stmt.parent
-        if stmt is not None and stmt.type == "assignment_statement":
-            left = stmt.child_by_field_name("left")
-            assigned = {text(n) for n in left.named_children} if left is not None else set()
-        node = call.parent
-        while node is not None and node.type not in ("function_declaration", "method_declaration"):
-            if node.type == "if_statement":
-                cond = node.child_by_field_name("condition")
-                if cond is not None and cond.type == "binary_expression" and \
-                        text(cond.child_by_field_name("operator")) == "==" and \
-                        text(cond.child_by_field_name("right")) == "nil" and \
-                        text(cond.child_by_field_name("left")) in assigned:
-                    return True
-            if node.type == "func_literal" and node.parent is not None and node.parent.type == "argument_list":
-                outer_call = node.parent.parent
-                fn = outer_call.child_by_field_name("function") if outer_call is not None else None
-                if fn is not None and fn.type == "selector_expression" and \
-                        text(fn.child_by_field_name("field")) == "Do":
-                    return True
-            node = node.parent
-        return False
-
-
-def _outer(func_literal):
-    node = func_literal.parent
-    while node is not None:
-        if node.type in ("function_declaration", "method_declaration"):
-            return node
-        if node.type == "func_literal" and not is_immediately_called(node):
-            return node
-        node = node.parent
-    return None
-
-
-def _identifiers(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type == "identifier":
-            yield n
-        stack.extend(n.named_children)
+    def _where(self, helper: Helper) -> str:
+        here = os.path.abspath(self.ctx.path)
+        if os.path.abspath(helper.path) == here:
+            return f"line {helper.line}"
+        return f"{os.path.basename(helper.path)}:{helper.line}"
 
 
 # ------------------------------------------------------------------ Python
@@ -370,13 +271,22 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = skips_test_code(self)
+        self._helpers = {} if self._skip else self._module_helpers(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._skip:
             return
-        what = self._builds(node)
+        what, how, related, probe = self._builds(node), "", [], node
         if what is None:
-            return
+            helper = self._helpers.get(node.func.value) if isinstance(node.func, cst.Name) else None
+            if helper is None or self._defines(node, node.func.value):
+                return
+            what, via, uses_params = helper
+            if not uses_params:
+                probe = node.with_changes(args=())  # its arguments never reach the builder
+            shown_via = _short(self.ctx.tree.code_for_node(via.func))
+            how = f" (`{node.func.value}` calls `{shown_via}()` every time)"
+            related = [(via, f"`{shown_via}()`, in `{node.func.value}`")]
         shown = f"`{_short(self.ctx.tree.code_for_node(node.func))}()`"
         chain = list(self._ancestors(node))
         if self._lazy_init(chain):
@@ -385,16 +295,68 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
             if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
                 break
             if isinstance(anc, (cst.For, cst.While)) and (chain[i - 1] if i else node) is anc.body \
-                    and self._per_iteration(anc, node, chain):
-                self.report(node, f"{shown} {what} on every iteration of this loop: {WHY_PY}; "
-                                  "build it once before the loop and reuse it")
+                    and self._per_iteration(anc, probe, chain):
+                self.report(node, f"{shown} {what} on every iteration of this loop{how}: {WHY_PY}; "
+                                  "build it once before the loop and reuse it", related=related)
                 return
         fn = next((a for a in chain if isinstance(a, cst.FunctionDef)), None)
         if fn is not None:
             kind = self._handler_kind(fn, chain)
-            if kind is not None and self._same_every_time(node, fn, _param_names(fn)):
-                self.report(node, f"{shown} {what} on every request of this {kind}: {WHY_PY}; "
-                                  "build the client once at start-up (module level or app setup) and share it")
+            if kind is not None and self._same_every_time(probe, fn, _param_names(fn)):
+                self.report(node, f"{shown} {what} on every request of this {kind}{how}: {WHY_PY}; "
+                                  "build the client once at start-up (module level or app setup) and share it",
+                            related=related)
+
+    # ---- the module's own helpers ----
+    def _module_helpers(self, module: cst.Module) -> dict:
+        """Module-level functions (and classes, by their ``__init__``) that build a
+        client on every call: name -> (what, the builder call inside, whether the
+        function's parameters reach that call's arguments). Not those
+        that keep it (``@lru_cache``, ``if _api is None``, ``global _api``)."""
+        bodies = {}
+        for stmt in module.body:
+            if isinstance(stmt, cst.FunctionDef):
+                bodies[stmt.name.value] = stmt
+            elif isinstance(stmt, cst.ClassDef):
+                init = next((s for s in stmt.body.body if isinstance(s, cst.FunctionDef)
+                             and s.name.value == "__init__"), None)
+                if init is not None:
+                    bodies[stmt.name.value] = init
+        helpers: dict[str, tuple[str, cst.Call, bool]] = {}  # name -> (what, builder call, uses_params)
+        for _ in range(3):  # helpers that call helpers, three deep
+            grown = False
+            for name, fn in bodies.items():
+                if name not in helpers and not any(isinstance(n, cst.Global) for n in walk(fn.body)):
+                    found = self._builds_every_call(fn, helpers)
+                    if found is not None:
+                        helpers[name] = found
+                        grown = True
+            if not grown:
+                break
+        return helpers
+
+    def _builds_every_call(self, fn: cst.FunctionDef, helpers: dict):
+        found = None
+        for node in walk(fn.body):
+            if not isinstance(node, cst.Call) or isinstance(node.func, cst.Name) and node.func.value == fn.name.value:
+                continue
+            what = self._builds(node)
+            if what is None and isinstance(node.func, cst.Name) and node.func.value in helpers:
+                what = helpers[node.func.value][0]
+            if what is None or self._lazy_init(list(self._ancestors(node))):
+                continue
+            if found is None or found[0].startswith("loads"):
+                found = (what, node)  # the client it builds tells more than the configuration it loads
+        if found is None:
+            return None
+        what, call = found
+        callee = call.func.value if isinstance(call.func, cst.Name) else None
+        return what, call, (helpers[callee][2] if callee in helpers else _reaches(fn, call))
+
+    def _defines(self, call: cst.Call, name: str) -> bool:
+        """A call inside the helper's own definition (recursion, or its class)."""
+        return any(isinstance(a, (cst.FunctionDef, cst.ClassDef)) and a.name.value == name
+                   for a in self._ancestors(call))
 
     # ---- what the call builds ----
     def _builds(self, call: cst.Call) -> Optional[str]:
@@ -545,6 +507,20 @@ def _root_names(node) -> set[str]:
         else:
             stack.extend(n.children)
     return out
+
+
+def _reaches(fn: cst.FunctionDef, call: cst.Call) -> bool:
+    """Whether a parameter of ``fn`` reaches ``call``'s arguments, through the assignments in ``fn``."""
+    names = set()
+    for arg in call.args:
+        names |= _root_names(arg.value)
+    binds = [n for n in walk(fn.body) if isinstance(n, (cst.Assign, cst.AnnAssign, cst.AugAssign))]
+    for _ in range(4):
+        for n in binds:
+            targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+            if n.value is not None and any(_root_names(t) & names for t in targets):
+                names |= _root_names(n.value)
+    return bool(names & _param_names(fn))
 
 
 def _param_names(fn: cst.FunctionDef) -> set[str]:
