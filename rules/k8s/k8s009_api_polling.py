@@ -11,8 +11,8 @@ from libcst.metadata import ParentNodeProvider
 from cnlint import PythonRule, Rule, TreeSitterRule
 from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.golang import (
-    call_args, descendants, enclosing_loops, is_bounded_loop, loop_header, loop_level_nodes, selector_parts,
-    text,
+    call_args, descendants, enclosing_function, enclosing_loops, is_bounded_loop, loop_header, loop_level_nodes,
+    selector_parts, text,
 )
 from cnlint.python import bool_value, dotted_name, is_k8s_name, keyword_arg, walk
 
@@ -59,6 +59,8 @@ Not reported, by design:
   succeed, they do not poll;
 - waits bounded by a deadline: `for time.Now().Before(deadline)`,
   `if time.Since(start) > timeout { return ... }` in the loop,
+  `select { ... case <-waitCtx.Done(): return ... }` with `waitCtx` from
+  `context.WithTimeout` / `context.WithDeadline` in the same function,
   `while time.time() < deadline:` (any `while` whose condition is a
   comparison) and `if time.monotonic() - start > timeout: raise ...`. They
   are what `wait.PollUntilContextTimeout` does, and it is not reported
@@ -171,7 +173,7 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
             sleep = self._sleep_in(loop)
             if sleep is None or self._only_on_error(call, loop):
                 continue
-            if _has_deadline(loop) or self._breaks_on_success(loop):
+            if _has_deadline(loop) or self._ends_with_timeout_context(loop) or self._breaks_on_success(loop):
                 return  # a bounded wait (a deadline), or a retry until the call succeeds
             if self._reported.get(loop.id) is self.ctx:
                 return  # one finding per loop: its first read
@@ -224,6 +226,36 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
                     return n
         return None
 
+    def _ends_with_timeout_context(self, loop) -> bool:
+        """``select { ... case <-waitCtx.Done(): return ... }`` in the loop, where
+        ``waitCtx`` comes from ``context.WithTimeout`` / ``WithDeadline`` in this
+        function: a wait bounded by a deadline, as ``wait.PollUntilContextTimeout``."""
+        fn = enclosing_function(loop)
+        if fn is None:
+            return False
+        timed = set()
+        for n in descendants(fn, into_funcs=False):
+            if n.type == "short_var_declaration":
+                right = n.child_by_field_name("right")
+                value = right.named_children[0] if right is not None and right.named_children else None
+                if value is not None and self.ctx.go.package_call(value, "context") in _TIMEOUT_CONTEXTS:
+                    timed.add(text(n.child_by_field_name("left").named_children[0]))
+        if not timed:
+            return False
+        for n in loop_level_nodes(loop):
+            if n.type != "communication_case" or not n.named_children:
+                continue
+            done = n.named_children[0]
+            while done is not None and done.type in ("receive_statement", "unary_expression"):
+                done = done.named_children[-1] if done.named_children else None
+            if done is None or done.type != "call_expression":
+                continue
+            receiver, method = selector_parts(done)
+            if method == "Done" and receiver is not None and text(receiver) in timed and any(
+                    x.type == "return_statement" for x in descendants(n, into_funcs=False)):
+                return True  # (a ``break`` there leaves only the select)
+        return False
+
     @staticmethod
     def _breaks_on_success(loop) -> bool:
         """``if err == nil { break }`` (or ``return``): the loop retries one call."""
@@ -256,6 +288,7 @@ class ApiPollingLoopGo(ApiPollingLoop, TreeSitterRule):
         return self._under_error_check(call, loop)
 
 
+_TIMEOUT_CONTEXTS = ("WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause")
 _DEADLINE = re.compile(r"time\.(Since|Until|Now)\(|deadline|timeout|Deadline|Timeout|expire")
 
 
