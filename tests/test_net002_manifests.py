@@ -165,3 +165,29 @@ def test_nested_aliases_are_walked_once(tmp_path):
     write(tmp_path, {"bomb.yaml": "\n".join(lines) + "\n"})
     m = k8s_manifests.manifests_for(str(tmp_path))
     assert [e.value for e in m.env["X_ADDR"]] == ["svc:1"]
+
+
+def test_cache_covers_the_package_files_a_target_is_followed_into(repo, counted):
+    write(repo, {
+        "src/main.go": """
+            package main
+
+            import (
+                "google.golang.org/grpc"
+                "google.golang.org/grpc/credentials/insecure"
+            )
+
+            func dial(addr string) (*grpc.ClientConn, error) {
+                return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+            }
+            """,
+        "src/config.go": 'package main\n\nimport "os"\n\nfunc init() { dial(os.Getenv("CATALOG_ADDR")) }\n',
+    })
+    (found,) = findings("src")
+    assert found["path"] == "src/main.go"
+    assert {"path": "src/config.go", "line": 5} in [{"path": r["path"], "line": r["start"]["line"]}
+                                                     for r in found["related"]]
+    counted.clear()
+    write(repo, {"src/config.go": 'package main\n\nimport "os"\n\nfunc init() { dial(os.Getenv("OTHER_ADDR")) }\n'})
+    assert findings("src") == []
+    assert sorted(counted) == ["src/config.go", "src/main.go"]

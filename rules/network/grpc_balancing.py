@@ -16,6 +16,7 @@ from typing import Optional
 from cnlint import Rule
 from cnlint.k8s_manifests import Manifests, Place, Service, manifests_for, manifests_stamp
 from cnlint.model import Location
+from cnlint.project import on_clear
 from cnlint.source import SourceFile
 
 #: Text that shows a load-balancing policy other than pick_first is configured.
@@ -204,23 +205,30 @@ def _key_targets(manifests: Manifests, key: ConfigKey) -> list[ManifestTarget]:
 
 
 def manifest_location(place: Place, like: str) -> Location:
-    """A related location on a manifest line, its path written the way ``like``
-    (the checked file's path) is: relative to the working directory or absolute."""
-    path = place.path if os.path.isabs(like) else os.path.relpath(place.path)
-    source = _manifest_source(place.path)
+    """A related location on a manifest line (its text without the indentation)."""
+    source = _source(place.path)
     line = min(place.line, len(source.line_starts) - 1)
     start, text = source.line_starts[line], source.line_bytes(line)
-    indent = len(text) - len(text.lstrip())
-    return Location(path.replace(os.sep, "/"), source.span(start + indent, start + len(text)))
+    return file_location(place.path, start + len(text) - len(text.lstrip()), start + len(text), like)
+
+
+def file_location(path: str, start: int, end: int, like: str) -> Location:
+    """A related location in another file, its path written the way ``like``
+    (the checked file's path) is: relative to the working directory or absolute."""
+    shown = path if os.path.isabs(like) else os.path.relpath(path)
+    return Location(shown.replace(os.sep, "/"), _source(path).span(start, end))
 
 
 @lru_cache(maxsize=256)
-def _manifest_source(path: str) -> SourceFile:
+def _source(path: str) -> SourceFile:
     try:
         with open(path, "rb") as f:
             return SourceFile(path, f.read())
     except OSError:
         return SourceFile(path, b"")
+
+
+on_clear(_source.cache_clear)  # the language server re-reads changed manifests
 
 
 def describe_targets(targets: list[ManifestTarget], source: str) -> str:
@@ -296,10 +304,11 @@ Real services read their targets from configuration:
 or `flag.StringVar`, Python `grpc.insecure_channel(addr)` after
 `addr = os.environ.get("CATALOG_ADDR")`, `os.getenv`, `os.environ[...]` or
 `parser.add_argument("--catalog-addr")`. In Go the value is followed through
-local and package variables, struct fields and the parameters of a helper of
-the same file (`mustConnGRPC(ctx, &conn, svc.catalogAddr)`, to each call
-site); helpers named after the environment (`getEnv("X", "default")`) count as
-reads. NET002 then looks the variable or flag up in the repository's
+local and package variables, struct fields and the parameters of a function
+of the package (`mustConnGRPC(ctx, &conn, svc.catalogAddr)`, to each call
+site, in any non-test file of the package); helpers named after the
+environment (`getEnv("X", "default")`) count as reads. In Python it is
+followed through module and function variables of the file. NET002 then looks the variable or flag up in the repository's
 Kubernetes manifests (the nearest directory with `.git` or a cnlint config,
 walked once, `vendor/`, `node_modules/` and hidden directories skipped):
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 from cnlint import TreeSitterRule, golang as go
+from cnlint.cache import project_stamp
 
 from .grpc_balancing import (
-    GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, kubernetes_service,
+    GrpcWithoutClientLoadBalancing, describe_targets, file_location, has_lb_marker, kubernetes_service,
     manifest_targets, related_locations,
 )
 from .grpc_config_go import TargetSources
@@ -71,8 +72,8 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
         """A target read from the environment or a flag: follow it to the
         manifests that set it and the Service they name."""
         reads: dict = {}
-        for key, node in self._sources().keys(target_node):
-            reads.setdefault(key, node)
+        for key, read in self._sources().keys(target_node):
+            reads.setdefault(key, read)
         if not reads:
             return
         source = os.path.abspath(self.ctx.path)
@@ -94,9 +95,10 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
                             "one connection")
             fixes.append(f"add `{pkg}.WithDefaultServiceConfig({ROUND_ROBIN})`")
         used = {t.key for t in targets}
-        related = sorted(((node, f"{key} is read here") for key, node in reads.items()
-                          if key in used and node.start_point[0] != call.start_point[0]),
-                         key=lambda r: r[0].start_byte)[:4]
+        shown = sorted(((key, read) for key, read in reads.items() if key in used and
+                        (read.file.path is not None or read.node.start_point[0] != call.start_point[0])),
+                       key=lambda kr: (kr[1].file.path or "", kr[1].node.start_byte))[:4]
+        related = [(self._read_location(read), f"{key} is read here") for key, read in shown]
         self.report(call, f"`{pkg}.{func}({self.text(target_node)})` connects to a Kubernetes Service: "
                           f"{describe_targets(targets, source)}. HTTP/2 "
                           "keeps one long-lived connection, so every RPC goes to the one pod it first connected "
@@ -109,8 +111,19 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
         """The file's target tracer, built once per file."""
         cached = getattr(self, "_sources_cache", None)
         if cached is None or cached[0] is not self.ctx.tree:
-            cached = self._sources_cache = (self.ctx.tree, TargetSources(self.ctx.go, self.ctx.tree.root_node))
+            tracer = TargetSources(self.ctx.go, self.ctx.tree.root_node, self.ctx.path, self.ctx.project.go_mod)
+            cached = self._sources_cache = (self.ctx.tree, tracer)
         return cached[1]
+
+    def _read_location(self, read):
+        """A node of this file, or a Location in another file of the package."""
+        if read.file.path is None:
+            return read.node
+        return file_location(read.file.path, read.node.start_byte, read.node.end_byte, self.ctx.path)
+
+    def cache_inputs(self, directory: str) -> str:
+        # the manifests, and the package's other files that a target is followed into
+        return super().cache_inputs(directory) + "|" + project_stamp(directory, ".go")
 
     def _policy_missing(self, call, options) -> bool:
         """True when no load-balancing policy can be in the options: none is
