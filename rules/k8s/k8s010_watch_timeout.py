@@ -41,8 +41,10 @@ class WatchWithoutTimeout(Rule):
 Reports Kubernetes watches in Python started without any timeout:
 
 - `watch.Watch().stream(func, ...)`, also through a variable
-  (`w = watch.Watch()` ... `w.stream(...)`, `self.w.stream(...)`), for the
-  `kubernetes` and `kubernetes_asyncio` clients, with neither
+  (`w = watch.Watch()` ... `w.stream(...)`, `self.w.stream(...)`,
+  `async with watch.Watch() as w`, a parameter `w: watch.Watch`), for the
+  `kubernetes` client and the asyncio clients `kubernetes.aio` and
+  `kubernetes_asyncio` (`async for event in w.stream(...)`), with neither
   `timeout_seconds=` (server side) nor `_request_timeout=` (client side);
 - the dynamic client's `watch(...)` (`dyn.resources.get(...).watch(...)`,
   `dyn.watch(resource, ...)`) without `timeout=`.
@@ -61,7 +63,11 @@ so the controller silently stops reacting while its process stays healthy
 [timeout settings](https://github.com/kubernetes-client/python/blob/master/examples/watch/timeout-settings.md)).
 Without `timeout_seconds` the server picks a random 30-60 minute timeout
 and `Watch.stream()` silently reconnects, so nothing bounds how long a
-stalled watch goes unnoticed.
+stalled watch goes unnoticed. The asyncio clients are no different: their
+aiohttp requests have no timeout unless `_request_timeout` gives one
+(`kubernetes.aio`, and `kubernetes_asyncio` since 32.0; before that release
+`kubernetes_asyncio` cut every request after 5 minutes and its watch
+reconnected, so on those old versions a finding is a matter of style).
 
 `timeout_seconds=N` makes the API server end the watch after N seconds, so
 the stream returns and your loop re-lists or re-watches on a schedule you
@@ -164,6 +170,13 @@ class WatchWithoutTimeoutPython(WatchWithoutTimeout, PythonRule):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._bind(node.target, self._kind(node.value))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        """``async def follow(w: watch.Watch, ...)``: a watch handed in."""
+        if node.annotation is not None:
+            members = {k8s_client_member(q) for q in self.qualified_names(node.annotation.annotation)}
+            if members & WATCH_CLASSES:
+                self._watches.add(node.name.value)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
