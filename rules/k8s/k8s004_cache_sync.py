@@ -55,10 +55,12 @@ initial list:
   `wait.Poll...(..., informer.HasSynced ...)` written as a statement of its
   own) **where the failure matters**:
   - the wait has a deadline of its own: its stop channel is `time.After(d)`,
-    or its context comes from `context.WithTimeout`/`WithDeadline`, or the
-    poll has a timeout (`wait.PollImmediate(interval, timeout, ...)`,
-    `PollUntilContextTimeout`). When the caches are slow it gives up, and the
-    program goes on with empty caches; or
+    or its context comes from `context.WithTimeout`/`WithDeadline` and
+    nothing after the wait uses that context, or the poll has a timeout
+    (`wait.PollImmediate(interval, timeout, ...)`, `PollUntilContextTimeout`).
+    When the caches are slow it gives up, and the program goes on with empty
+    caches (a timeout that also bounds the work after the wait stops that work
+    as well, like a shutdown: not reported); or
   - the same function reads a cache after the wait (the read is named in the
     finding).
 
@@ -194,15 +196,17 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
                         related=[(read, "the cache is read here")])
 
     def _deadline(self, stop, at, depth: int = 0):
-        """The timeout behind a stop channel or context: ``time.After(d)``, or a
-        ``ctx`` from ``context.WithTimeout``/``WithDeadline`` (``ctx.Done()``)."""
+        """The timeout of the wait alone: ``time.After(d)``, or a ``ctx`` from
+        ``context.WithTimeout``/``WithDeadline`` (``ctx.Done()``) that nothing
+        after the wait uses. A deadline that also bounds the work after the
+        wait stops that work too, like a shutdown."""
         node = unwrap(stop)
         if node is not None and node.type == "call_expression":
             if self.ctx.go.package_function(node) in DEADLINES:
                 return node
             operand, name = selector_parts(node)
             node = unwrap(operand) if name == "Done" else None
-        if node is None or node.type != "identifier" or depth > 2:
+        if node is None or node.type != "identifier" or depth > 2 or _used_after(node, at):
             return None
         decl = self.ctx.go.resolve(at, text(node))
         if decl is None or decl.kind not in ("value", "multi") or decl.node.type != "call_expression":
@@ -292,6 +296,14 @@ class CacheUsedBeforeSyncGo(CacheUsedBeforeSync, TreeSitterRule):
             if decl is not None and decl[0] == "value":
                 return self._is_cache_handle(decl[1], at, depth + 1)
         return False
+
+
+def _used_after(ident, wait) -> bool:
+    """Whether the variable ``ident`` names is used after ``wait`` in the same function."""
+    fn = enclosing(wait, FUNCS)
+    name = text(ident)
+    return fn is not None and any(n.type == "identifier" and text(n) == name and n.start_byte > wait.end_byte
+                                  for n in walk(fn))
 
 
 def _looks_like_factory(operand) -> bool:
