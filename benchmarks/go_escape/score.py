@@ -27,6 +27,12 @@ Files cnlint does not lint by default (under ``vendor/``, ``testdata/``,
 ``build/``... see ``--exclude``) are left out of the truth as well, so that
 recall measures the rule, not the file selection.
 
+"Actionable" precision and recall count only the positive sites where
+returning a value removes an allocation: truth.py's ``actionable``, a
+function the compiler does not inline, or of which an inlined copy escapes at
+a call site of the build (a finding in an inlined function whose copies stay
+on the callers' stacks is counted ``inlined_not_escaping``).
+
 Every positive site without a finding is a false negative, counted by kind
 (``composite`` ``&T{}``, ``new``, ``variable``) and by how the compiler
 explains its flow (truth.py's ``category``: ``direct-return``,
@@ -152,15 +158,24 @@ def score(truth: dict, findings: list[tuple[str, int, int, str]], files: set[str
     tot_kinds = collections.Counter(sites[k]["kind"] for k in positive)
     p = len(tp) / len(found) if found else 1.0
     r = len(tp) / len(positive) if positive else 1.0
+    actionable = {k for k in positive if sites[k].get("actionable")}
+    atp = found & actionable
+    ap = len(atp) / len(found) if found else 1.0
+    ar = len(atp) / len(actionable) if actionable else 1.0
     return {
         "truth_positive": len(positive), "findings": len(findings), "scored": len(found),
         "ignored": dict(ignored), "tp": len(tp), "fp": len(found - positive), "fn": len(fn),
         "precision": round(p, 4), "recall": round(r, 4),
         "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
         "fp_by_reason": dict(fp_kinds.most_common()),
+        # actionable: the function allocates at run time (the compiler does not inline it, or an
+        # inlined copy escapes at a call site), so returning a value would remove an allocation
+        "truth_actionable": len(actionable), "actionable_tp": len(atp),
+        "actionable_precision": round(ap, 4), "actionable_recall": round(ar, 4),
+        "inlined_not_escaping": len(tp - actionable),
         "fn_by_kind": {k: f"{fn_kinds[k]}/{tot_kinds[k]}" for k in sorted(tot_kinds)},
         "fn_by_category": dict(fn_cats.most_common()),
-        "_fp": fps, "_fn": [(k, sites[k]) for k in fn],
+        "_fp": fps, "_fn": [(k, sites[k]) for k in fn], "_inlined": sorted(tp - actionable),
     }
 
 

@@ -180,7 +180,9 @@ ESCAPES = re.compile(POS + r": (?P<what>.*) escapes to heap in (?P<func>.+):$")
 FLOW = re.compile(POS + r":\s+flow: (?P<dst>.*?) (?:←|=) (?P<src>.*):$")
 NOTE = re.compile(POS + r":\s+from (?P<where>.*) \((?P<why>[^()]*)\) at (?P<at>\S+)$")
 MOVED = re.compile(POS + r": moved to heap: (?P<name>\S+)$")
-INLINE = re.compile(POS + r": (?:can inline|cannot inline) (?P<func>\S+?)(?::| with |$)")
+INLINE = re.compile(POS + r": (?P<can>can|cannot) inline (?P<func>\S+?)(?::| with |$)")
+INLINING = re.compile(POS + r": inlining call to (?P<func>\S+)$")
+QUALIFIER = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\.(?=[A-Za-z_(*])")
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -269,6 +271,8 @@ def parse_output(text: str, cwd: str, sources: Sources) -> tuple[list[dict], set
     explanations: dict[tuple[str, int, int, str], list[dict]] = {}
     analysed: set[tuple[str, int, int]] = set()
     resultflows: list[tuple[tuple[str, int, int], dict]] = []
+    can_inline: set[tuple[str, str]] = set()  # (directory, function) the compiler can inline
+    inlined_calls: list[tuple[tuple[str, int, int], str]] = []  # (call position, callee as printed)
     cur = None
     for line in text.splitlines():
         if ": resultflow:" in line:
@@ -304,12 +308,20 @@ def parse_output(text: str, cwd: str, sources: Sources) -> tuple[list[dict], set
             if p:
                 moved.add((*p, m["name"]))
             continue
-        if "inline " in line:
+        if "inline" in line:
             m = INLINE.match(line)
             if m:
                 p = split_pos(m["pos"], cwd)
                 if p:
                     analysed.add(p)
+                    if m["can"] == "can":
+                        can_inline.add((os.path.dirname(p[0]), m["func"]))
+                continue
+            m = INLINING.match(line)
+            if m:
+                p = split_pos(m["pos"], cwd)
+                if p:
+                    inlined_calls.append((p, m["func"]))
 
     records: dict[tuple[str, int, int], dict] = {}
 
@@ -359,7 +371,62 @@ def parse_output(text: str, cwd: str, sources: Sources) -> tuple[list[dict], set
         rec["category"] = categorize(best, rec["kind"], rec["func"]) if rec["positive"] else ""
         if best is not None:
             rec["explanation"] = [{"dst": f["dst"], "src": f["src"], "notes": f["notes"]} for f in best["flows"]]
+    mark_actionable(records, explanations, moved, can_inline, inlined_calls, sources)
     return sorted(records.values(), key=lambda r: (r["file"], r["line"], r["col"])), analysed
+
+
+def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sources) -> None:
+    """``actionable``: a positive site whose function the compiler does not
+    inline, or of which an inlined copy escapes at some call site of the
+    build. An inlined copy is reported at the call, with the callee's text
+    (``&T{...}``, ``moved to heap: v``); one that does not escape there is
+    on the caller's stack, and returning a value would save nothing."""
+    escaping_at: dict[tuple[str, int, int], set[str]] = {}
+    for (path, line, col, what) in explanations:
+        if what.startswith(("&", "new(")):
+            escaping_at.setdefault((path, line, col), set()).add(QUALIFIER.sub("", what))
+    for (path, line, col, name) in moved:
+        escaping_at.setdefault((path, line, col), set()).add(QUALIFIER.sub("", name))
+    dirs_by_name: dict[str, set[str]] = {}
+    for d, _ in can_inline:
+        dirs_by_name.setdefault(package_name(d, sources), set()).add(d)
+    escaping: set[tuple[str, str, str]] = set()  # (callee directory, callee, allocation) escaping when inlined
+    for pos, callee in inlined_calls:
+        whats = escaping_at.get(pos)
+        if not whats:
+            continue
+        q = QUALIFIER.search(callee)
+        name = QUALIFIER.sub("", callee)
+        dirs = dirs_by_name.get(q.group(1), set()) if q else {os.path.dirname(pos[0])}
+        for d in dirs:
+            for w in whats:
+                escaping.add((d, name, w))
+    for rec in records.values():
+        if not rec["positive"]:
+            rec["actionable"] = False
+            continue
+        d, func = os.path.dirname(rec["file"]), rec["func"]
+        inlinable = (d, func) in can_inline
+        rec["inlinable"] = inlinable
+        rec["actionable"] = not inlinable or (d, func, QUALIFIER.sub("", rec["what"])) in escaping
+
+
+_PACKAGE = re.compile(rb"^package\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+
+
+def package_name(directory: str, sources: Sources, _memo: dict = {}) -> str:
+    name = _memo.get(directory)
+    if name is None:
+        name = os.path.basename(directory)
+        for f in sorted(os.listdir(directory)):
+            if f.endswith(".go") and not f.endswith("_test.go"):
+                with open(os.path.join(directory, f), "rb") as fh:
+                    m = _PACKAGE.search(fh.read(65536))
+                if m:
+                    name = m.group(1).decode()
+                    break
+        _memo[directory] = name
+    return name
 
 
 # ---------------------------------------------------------------------------
@@ -488,7 +555,8 @@ def main(argv=None) -> int:
         json.dump(doc, f, indent=0)
     os.replace(tmp, args.out)
     pos = [r for r in records if r["positive"] and r["kind"] != "other"]
-    print(f"truth.py: {len(pos)} positive sites ({sum(r['kind'] == 'composite' for r in pos)} &T{{}}, "
+    print(f"truth.py: {len(pos)} positive sites ({sum(r['actionable'] for r in pos)} actionable, "
+          f"{sum(r['kind'] == 'composite' for r in pos)} &T{{}}, "
           f"{sum(r['kind'] == 'new' for r in pos)} new, {sum(r['kind'] == 'variable' for r in pos)} variables) "
           f"in {len(files)} files -> {args.out}", file=sys.stderr)
     return 0

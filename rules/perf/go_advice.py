@@ -168,6 +168,77 @@ class Advice:
         return self._same[path]
 
     # ---- results ----
+    @staticmethod
+    def held_in_returned_value(result_typ: Type | None, type_text: str, kind: str, via=()) -> bool:
+        """Whether the address reaches the result inside another value (a
+        field of a returned struct, a pointer of another type, another
+        allocation on the way, ``via``): the pointer
+        is that value's field type, and returning the result by value would
+        not remove it."""
+        node = result_typ.node if result_typ is not None else None
+        while node is not None and node.type == "parenthesized_type" and node.named_children:
+            node = node.named_children[0]
+        if node is None:
+            return False
+        if node.type in ("slice_type", "function_type"):
+            return False  # `arr[:]` of a local array; a closure's captures
+        if node.type != "pointer_type" or any(getattr(dst, "kind", "") in ("composite", "new") for dst in via):
+            return True
+        if kind == "variable" or not type_text or not node.named_children:
+            return False
+        return _squash(text(node.named_children[-1])) != _squash(type_text)
+
+    @staticmethod
+    def optional_result(fn, result) -> bool:
+        """Whether a ``return`` of ``fn`` gives ``nil`` for ``result``: the
+        pointer also says "none", which a value cannot without a new API."""
+        try:
+            i = fn.results.index(result)
+        except ValueError:
+            return False
+        body = fn.node.child_by_field_name("body") if fn.node is not None else None
+        stack = [body] if body is not None else []
+        while stack:
+            n = stack.pop()
+            if n.type == "return_statement":
+                values = next((c for c in n.named_children if c.type == "expression_list"), None)
+                items = values.named_children if values is not None else []
+                if i < len(items) and items[i].type == "nil":
+                    return True
+            elif n.type != "func_literal":  # a closure's returns are its own
+                stack.extend(n.named_children)
+        return False
+
+    def passed_to_opaque_call(self, fn_node, names: set[str], package_methods: frozenset) -> bool:
+        """Whether the allocation (through one of ``names``) is an argument of
+        another package's function or of a method this package does not
+        declare: such parameters are usually kept or boxed (``json.Unmarshal(b,
+        &v)``, ``fmt.Sprint(p)``), so it escapes whether or not it is returned."""
+        if not names or fn_node is None:
+            return False
+        stack = [fn_node]
+        while stack:
+            n = stack.pop()
+            if n.type == "call_expression" and self._opaque_callee(n.child_by_field_name("function"), package_methods):
+                args = n.child_by_field_name("arguments")
+                for a in args.named_children if args is not None else ():
+                    while a.type in ("unary_expression", "parenthesized_expression") and a.named_children \
+                            and (a.type == "parenthesized_expression" or text(a).startswith("&")):
+                        a = a.named_children[-1] if a.type == "unary_expression" else a.named_children[0]
+                    if a.type == "identifier" and text(a) in names:
+                        return True
+            stack.extend(n.named_children)
+        return False
+
+    def _opaque_callee(self, f, package_methods: frozenset) -> bool:
+        if f is None or f.type != "selector_expression":
+            return False
+        operand, field_ = f.child_by_field_name("operand"), f.child_by_field_name("field")
+        if operand is not None and operand.type == "identifier" and self.imports is not None \
+                and self.imports.path_of(text(operand)) is not None:
+            return True
+        return field_ is not None and text(field_) not in package_methods
+
     def returned_as_interface(self, result_typ: Type | None) -> bool:
         """Whether the result the address flows into is an interface: the value
         would be boxed on return, which allocates too."""
@@ -179,6 +250,10 @@ class Advice:
         # another package's named type that holds an address directly: an interface
         # (runtime.Object, http.Handler, client.Object...), or a pointer type, rarely
         return kind == NAMED and node is not None and not isinstance(node, Type) and node.type == "qualified_type"
+
+
+def _squash(type_text: str) -> str:
+    return "".join(type_text.split())
 
 
 class _Unresolved:

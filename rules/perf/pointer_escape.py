@@ -19,7 +19,7 @@ from cnlint.code_kinds import SKIP_TEST_FILES, skip_test_files_option, skips_tes
 from . import go_escape_compiler as compiler
 from .go_advice import INLINE_BUDGET, Advice, inline_cost
 from .go_flow import Analyzer
-from .go_flow_graph import COMPOSITE, NEW, Escape
+from .go_flow_graph import COMPOSITE, NEW, VARIABLE, Escape
 from .go_gate import FileGate, outer_func_literals
 from .go_package import ConstEnv, TypeInfo, package_index
 
@@ -27,6 +27,7 @@ _CONSTRUCTOR = re.compile(r"^[Nn]ew(?:$|[A-Z0-9_])")
 _VERSION = re.compile(r"^(?:go)?(\d+)\.(\d+)")
 
 MODE_SYNTACTIC, MODE_COMPILER = "syntactic", "compiler"
+REPORT_ACTIONABLE, REPORT_EVERY = "actionable", "every-escape"
 
 
 def _first_line(node, limit: int = 48) -> str:
@@ -67,10 +68,13 @@ class PointerReturnEscapes(TreeSitterRule):
         "report-constructors": Option(
             False, "report in constructor-style functions and methods (New..., new...): their pointer is "
                    "usually the API (identity, methods on *T, long-lived objects), and small ones are inlined"),
-        "report-inlinable": Option(
-            False, "report in functions the compiler inlines (syntactic mode: estimated inlining cost at most 80; "
-                   "compiler mode: `can inline` and no inlined copy escapes in the package): the caller's copy "
-                   "usually stays on its stack"),
+        "report": Option(
+            REPORT_ACTIONABLE,
+            "actionable (only where returning a value removes an allocation and is right: not in functions the "
+            "compiler inlines, not for interface results, types that must stay pointers, optional (nil) results, "
+            "pointers held in a returned value, or values also passed to another package) | every-escape (every "
+            "allocation whose address is returned, as the compiler's escape analysis sees it)",
+            choices=(REPORT_ACTIONABLE, REPORT_EVERY)),
         SKIP_TEST_FILES: skip_test_files_option(True, "allocations in tests are not worth a change"),
         "mode": Option(
             MODE_SYNTACTIC, "syntactic (tree-sitter only) | compiler (confirm each finding with the Go "
@@ -112,18 +116,31 @@ The finding is placed where the compiler reports the allocation (the `&` of
 the allocated type and the `return` it flows to (a related location).
 
 It stays quiet where a value would not remove the allocation or would be
-wrong:
+wrong (`report = "every-escape"` reports every allocation whose address is
+returned, as the compiler's escape analysis sees it; constructors stay
+behind `report-constructors`):
 
 - functions the compiler inlines (an estimated inlining cost within the
   compiler's budget of 80; in compiler mode, the compiler's `can inline`):
   the allocation then happens in each caller, where it usually does not
-  escape (0 allocs/op); set `report-inlinable = true` to report them;
+  escape (0 allocs/op);
 - constructors (`New...`, `new...`): their pointer is the API (identity,
   methods on `*T`, long-lived objects created once), and small ones are
   inlined; set `report-constructors = true` to report them;
 - results of interface type (`error`, `any`, `fmt.Stringer`, another
   package's named type such as `runtime.Object`): a value would be boxed,
   which allocates too;
+- optional results (a `return nil` for the same result elsewhere in the
+  function): the pointer also says "none", which a value cannot say without
+  a new API;
+- pointers held in a returned value (a field of a returned struct, an
+  element of a returned slice literal, a closure called where it is
+  defined): the field's type is the pointer, so returning by value changes
+  nothing;
+- allocations also passed to another package's function or to a method the
+  package does not declare (`json.Unmarshal(b, &v)`, `fmt.Sprint(p)`,
+  `c.Do(ctx, req, &out)`): such parameters are usually kept or boxed, so the
+  value escapes whether or not it is returned;
 - types that must not be copied or are used by address by design: structs
   holding `sync` or `sync/atomic` values or a `noCopy` field (what `go vet`'s
   copylocks flags), `tls.Config`, `http.Client`, `http.Transport`,
@@ -260,9 +277,10 @@ mode = "compiler"
         for top, keep in tops:
             escapes.extend(analyzer.run(top, keep))
         self._advice = None
+        self._actionable = self.options.get("report", REPORT_ACTIONABLE) == REPORT_ACTIONABLE
         if mode == MODE_COMPILER:
             escapes_c = compiler.confirm(self, root, escapes, analyzer,
-                                         keep_inlined=self.options.get("report-inlinable", False))
+                                         keep_inlined=not self._actionable)
             if escapes_c is not None:
                 for e, flow in escapes_c:
                     if self.wanted(e, analyzer.types, estimate_inlining=False):
@@ -304,14 +322,10 @@ mode = "compiler"
             top = top.parent
         if not self.options.get("report-constructors", False) and _CONSTRUCTOR.match(top.name or ""):
             return False
-        if estimate_inlining and not self.options.get("report-inlinable", False) \
-                and top.node is not None and inline_cost(top.node) <= INLINE_BUDGET:
-            return False
-        if types is not None:
-            advice = self._advice_for(types)
-            if advice.returned_as_interface(getattr(e.result, "typ", None)):
+        if self._actionable:
+            if estimate_inlining and top.node is not None and inline_cost(top.node) <= INLINE_BUDGET:
                 return False
-            if advice.must_stay_pointer(e.typ) is not None:
+            if types is not None and not self._advice_allows(e, top, types):
                 return False
         limit = self.options.get("min-size", 0) or 0
         if limit > 0:
@@ -322,6 +336,27 @@ mode = "compiler"
                 return not self.options.get("only-known-sizes", False)
             return size <= limit
         return True
+
+    def _advice_allows(self, e: Escape, top, types: TypeInfo) -> bool:
+        """Returning a value would remove the allocation and is right for the type."""
+        advice = self._advice_for(types)
+        result_fn = getattr(e.result, "fn", None)
+        if result_fn is not None and result_fn.closure_loc is not None and result_fn.static:
+            return False  # a closure called where it is defined: its result goes into the caller's value
+        rtyp = getattr(e.result, "typ", None)
+        if advice.returned_as_interface(rtyp) or advice.held_in_returned_value(
+                rtyp, e.type_text, e.kind, [dst for _, dst in e.steps]):
+            return False
+        if result_fn is not None and advice.optional_result(result_fn, e.result):
+            return False
+        if advice.must_stay_pointer(e.typ) is not None:
+            return False
+        names = {dst.name for _, dst in e.steps if getattr(dst, "kind", "") == "var" and dst.name}
+        if e.kind == VARIABLE:
+            names.add(e.what)
+        index = types.package
+        methods = index.callable_names()[1] if index is not None else frozenset()
+        return not advice.passed_to_opaque_call(top.node, names, methods)
 
     def _advice_for(self, types: TypeInfo) -> Advice:
         if self._advice is None or self._advice.types is not types:
