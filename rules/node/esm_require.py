@@ -31,6 +31,7 @@ from cnlint import Option, TreeSitterRule
 from cnlint.model import Severity
 
 from . import resolver
+from .bundlers import bundler_for
 from .esm_table import fact
 from .lockfiles import locked_version, major
 from .nodeversion import NodeTarget, node_target
@@ -43,15 +44,18 @@ EXTERNAL = "external"
 REQUIRE_MODULE = "require-module"
 
 
+AUTO = "auto"
+
+
 class ListOrBool(Option):
-    """An option that is a list of names, or true/false."""
+    """An option that is a list of names, true/false, or "auto"."""
 
     def coerce(self, value: Any, where: str) -> Any:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or value == AUTO:
             return value
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return list(value)
-        raise ValueError(f"{where}: expected a list of package names or true/false, got {value!r}")
+        raise ValueError(f"{where}: expected a list of package names, true/false or \"auto\", got {value!r}")
 
 
 _TYPE_CONTEXTS = frozenset({
@@ -148,11 +152,13 @@ class RequireOfEsmOnlyPackage(TreeSitterRule):
             ("auto", "off", "on"),
         ),
         BUNDLED: ListOrBool(
-            [],
-            "packages a bundler inlines into the output (esbuild/tsup/webpack/rollup), which are never "
-            "require()d at run time; `true`: every package is bundled except those in `external`",
+            AUTO,
+            "packages a bundler inlines into the output, which are never require()d at run time: `auto` "
+            "(detect webpack, esbuild, rollup, vite, tsup, ncc or parcel in the package that owns the file, "
+            "and what each leaves external), a list of names, `true` (every package except those in "
+            "`external`), or `false` (nothing is bundled)",
         ),
-        EXTERNAL: Option([], "with `bundled = true`: the packages left external (still require()d)"),
+        EXTERNAL: Option([], "with `bundled = true` or `auto`: the packages left external (still require()d)"),
     }
     query = {
         "javascript": _COMMON_QUERY,
@@ -197,8 +203,16 @@ The rule decides as Node does, on the installed packages:
   package.json `"type"` (nested package.json files inside a package count).
   `"type": "module"` alone does not make a package ESM-only: a dual package's
   `require` entry is found and is fine.
-- **Which Node runs it.** The lowest version admitted by the `node-version`
-  option, else by `engines.node`, `volta.node`, `.nvmrc` or `.node-version`.
+- **Which Node runs it.** The `node-version` option; else the Node that
+  actually runs the code: the final stage of the package's Dockerfile
+  (`FROM node:22-alpine`, `gcr.io/distroless/nodejs22-debian12`; a floating
+  tag such as `node:20` pulls the newest release of its line, which has
+  require(esm) on the 20 and 22 lines), or, for a VS Code extension
+  (`engines.vscode`), the Node.js of the Electron that the lowest admitted VS
+  Code ships (1.52: Node 12.14, 1.82: 18.15, 1.90: 20.9, 1.96: 20.18, 1.101:
+  22.15 — from each release's Electron version and the Node.js that Electron
+  bundles, releases.electronjs.org); else the lowest version admitted by
+  `engines.node`, `volta.node`, `.nvmrc` or `.node-version`.
   require(esm) is on by default from Node 20.19 (20.x), 22.12 and 23; below
   (and with `--no-experimental-require-module`, found in package.json scripts,
   a shebang, or the `require-module` option) `require()` of an ES module throws
@@ -274,15 +288,29 @@ Pick one, as the message suggests:
    when the package has no top-level await, and use `require("p").default` for
    a default export.
 
-**Bundled code.** If a bundler (esbuild, tsup, webpack, rollup, ncc) inlines
-the package into the output, the `require()` never runs. Tell cnlint with the
-`bundled` option, per package or for everything (in `cnlint.toml` the table is
-`[options.ESM001]`):
+**Bundled code is not reported.** When a bundler inlines the package into
+the output, the bundle holds the package's code and no `require()` of it runs,
+so an ES-module-only package is fine at run time; the rule stays quiet rather
+than adding a note, because there is nothing to fix. The bundler is detected in
+the package that owns the file (its nearest package.json): a config file
+(`webpack.config.*`, `rollup.config.*`, `vite.config.*`, `tsup.config.*`,
+`esbuild.config.*`), a script that runs one (`webpack`, `esbuild --bundle`,
+`rollup`, `vite build`, `tsup`, `ncc build`, `parcel build`), or webpack,
+rollup, tsup, parcel or `@vercel/ncc` in devDependencies. What each bundler
+leaves external is still reported, as it is still `require()`d: webpack's
+`externals` (all packages with `webpack-node-externals`), esbuild's
+`--external:pkg` and `--packages=external`, rollup without its node-resolve
+plugin (every package), and the `dependencies`/`peerDependencies` that tsup,
+parcel and vite's SSR build leave external unless `noExternal` names them.
+`esbuild` without `--bundle` only transpiles: nothing is inlined. Override the
+detection with the `bundled` option, per package or for everything (in
+`cnlint.toml` the table is `[options.ESM001]`):
 
 ```toml
 [tool.cnlint.options.ESM001]
 bundled = ["chalk", "boxen"]      # inlined by the bundler
 # or: bundled = true, external = ["sharp"]   # everything inlined but these
+# or: bundled = false                        # nothing is bundled: report every require
 ```
 
 Other options: `node-version = "^20.19 || >=22.12"` overrides the detected
@@ -357,7 +385,7 @@ require(esm)); `require-module = "off"` says the code runs with
         directory = os.path.dirname(path)
         target = self._target(directory)
         for site in sorted(sites, key=lambda s: s.node.start_byte):
-            if self._bundled(site.spec) or resolver.is_builtin(site.spec):
+            if self._bundled(site.spec, directory) or resolver.is_builtin(site.spec):
                 continue
             loads = self._loads_at_runtime(site, mode, created, root, data)
             if loads is False:
@@ -430,12 +458,19 @@ require(esm)); `require-module = "off"` says the code runs with
             t = dataclasses.replace(t, range=NodeRange((((22, 12, 0), INF),), ">=22.12"))
         return t
 
-    def _bundled(self, spec: str) -> bool:
+    def _bundled(self, spec: str, directory: str) -> bool:
         b = self.options.get(BUNDLED)
-        if spec.startswith((".", "/", "#")) or resolver.is_builtin(spec):
+        if resolver.is_builtin(spec):
             return False
+        local = spec.startswith((".", "/", "#"))
         parts = split_package(spec)
         name = parts[0] if parts else spec
+        if b == AUTO:
+            bundler = bundler_for(directory)
+            return bundler is not None and (local or (
+                bundler.inlines(name) and name not in (self.options.get(EXTERNAL) or [])))
+        if local:
+            return False
         if b is True:
             return name not in (self.options.get(EXTERNAL) or [])
         return bool(b) and name in b
@@ -625,7 +660,7 @@ require(esm)); `require-module = "off"` says the code runs with
         parts.append(pin[2:] if pin else "pin the last major of the package that ships CommonJS")
         parts.append("move this file or the project to ESM (.mjs/.mts, or \"type\": \"module\")")
         if not tla and not target.require_esm:
-            parts.append("or require Node ^20.19 || >=22.12 (engines.node), where require(esm) loads it")
+            parts.append(f"or {target.upgrade}, where require(esm) loads it")
         return "; ".join(parts)
 
     def _report_throw(self, site: Site, mode: FileMode, target: NodeTarget, outcome: resolver.Outcome) -> None:

@@ -1,7 +1,9 @@
 """Which Node.js versions a project targets, and whether they have require(esm).
 
 The floor comes from (in this order of authority): the rule's ``node-version``
-option; else the lowest version admitted by any of ``engines.node``,
+option; else the Node that runs the code (:mod:`.runtimes`: the final stage of
+the package's Dockerfile, or the VS Code extension host for ``engines.vscode``);
+else the lowest version admitted by any of ``engines.node``,
 ``volta.node`` (nearest package.json declaring them), ``.nvmrc`` and
 ``.node-version`` (nearest file up the tree). Version strings are read as npm's
 semver ranges (``>=18``, ``^20.19 || >=22.12``, ``18.x``, ``20 - 22``, ``v20.11.1``,
@@ -152,7 +154,7 @@ def parse_range(text: str) -> NodeRange:
     raw = text.strip()
     low = raw.lower()
     if low in LATEST_ALIASES:
-        return NodeRange(((24, 0, 0), INF), raw)
+        return NodeRange((((24, 0, 0), INF),), raw)
     if low.startswith("lts/"):
         name = low[4:]
         if name in LTS_NAMES:
@@ -204,6 +206,8 @@ class NodeTarget:
     range: NodeRange | None  # None: nothing says
     source: str  # "engines.node in package.json", "option node-version", "no engines.node ..."
     flag_off: bool = False  # --no-experimental-require-module seen
+    #: how to move the code to a Node with require(esm), for messages
+    upgrade: str = "require Node ^20.19 || >=22.12 (engines.node)"
 
     @property
     def floor(self) -> Version | None:
@@ -324,6 +328,13 @@ def node_target(directory: str, option: str = "", flag_in_file: bool = False) ->
             return NodeTarget(parse_range(opt), f"option node-version {opt!r}", flag)
         except RangeError:
             pass
+    # what runs the code outranks what the package promises (runtimes builds on this module)
+    from .runtimes import docker_range, vscode_range
+
+    runtime = docker_range(directory) or vscode_range(directory)
+    if runtime is not None:
+        rng, src, upgrade = runtime
+        return NodeTarget(rng, src, flag, upgrade)
     sources = list(_package_ranges(directory))
     dot = _dotfile_range(directory)
     if dot:
