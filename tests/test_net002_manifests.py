@@ -191,3 +191,21 @@ def test_cache_covers_the_package_files_a_target_is_followed_into(repo, counted)
     write(repo, {"src/config.go": 'package main\n\nimport "os"\n\nfunc init() { dial(os.Getenv("OTHER_ADDR")) }\n'})
     assert findings("src") == []
     assert sorted(counted) == ["src/config.go", "src/main.go"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("catalog:3550", ("catalog", None, 3550, False)),
+    ("dns:///catalog.shop.svc.cluster.local:3550", ("catalog", "shop", 3550, True)),
+    ("catalog.shop:3550", ("catalog", "shop", 3550, False)),
+    ("10.0.0.7:3550", None),
+    ("localhost:3550", None),
+    ("[::1]:3550", None),
+    ("xds:///catalog:3550", None),
+    ("catalog-0.catalog.shop.svc:3550", None),  # one pod on purpose
+    ("api.example.com:443", None),
+])
+def test_which_manifest_values_name_a_service(value, expected):
+    from cnlint.rules.network.grpc_balancing import service_reference
+
+    ref = service_reference(value)
+    assert (ref and (ref.service, ref.namespace, ref.port, ref.has_dns_scheme)) == expected

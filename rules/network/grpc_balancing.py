@@ -2,22 +2,19 @@
 and the reading of a gRPC target string.
 
 Checks: ``grpc_balancing_go.py`` (tree-sitter, Go) and ``grpc_balancing_py.py``
-(libcst, Python).
+(libcst, Python); targets read from the environment or a flag are followed to
+the repository's manifests by ``grpc_manifest_targets.py`` (and, in Go, to
+their reads by ``grpc_config_go.py``).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Optional
 
 from cnlint import Rule
-from cnlint.k8s_manifests import Manifests, Place, Service, manifests_for, manifests_stamp
-from cnlint.model import Location
-from cnlint.project import on_clear
-from cnlint.source import SourceFile
+from cnlint.k8s_manifests import manifests_stamp
 
 #: Text that shows a load-balancing policy other than pick_first is configured.
 LB_MARKERS = ("round_robin", "least_request", "ring_hash", "loadBalancingConfig",
@@ -57,20 +54,10 @@ def kubernetes_service(target: str) -> Optional[ServiceTarget]:
     """The Kubernetes Service a target string names, if it names one that
     client-side balancing applies to (not headless, not one pod, not a custom
     resolver); else None."""
-    rest, dns = target.strip(), False
-    m = _SCHEME.match(rest)
-    if m and (m.group(2).startswith("//") or m.group(1).lower() in _KNOWN_SCHEMES):
-        if m.group(1).lower() != "dns":
-            return None  # passthrough:, xds:, unix:, or a custom resolver
-        dns, rest = True, m.group(2)
-        if rest.startswith("//"):
-            rest = rest[2:].partition("/")[2]  # dns://[authority]/host:port
-    host, port = _split_host_port(rest)
-    if host is None:
+    parsed = _dns_host(target)
+    if parsed is None:
         return None
-    labels = host.lower().rstrip(".").split(".")
-    if not all(_LABEL.match(label) for label in labels):
-        return None
+    dns, host, port, labels = parsed
     if "svc" in labels:
         i = labels.index("svc")
         if i != 2:
@@ -82,6 +69,52 @@ def kubernetes_service(target: str) -> Optional[ServiceTarget]:
     if service.endswith(HEADLESS_SUFFIX) or service == "headless":
         return None
     return ServiceTarget(target, host.rstrip("."), port, service, namespace, dns)
+
+
+def _dns_host(target: str) -> Optional[tuple[bool, str, Optional[str], list[str]]]:
+    """(has the dns scheme, host, port, lower-case DNS labels) of a target
+    resolved by DNS; None for another resolver (passthrough:, xds:, unix:, a
+    custom one) or a host that is not a DNS name."""
+    rest, dns = target.strip(), False
+    m = _SCHEME.match(rest)
+    if m and (m.group(2).startswith("//") or m.group(1).lower() in _KNOWN_SCHEMES):
+        if m.group(1).lower() != "dns":
+            return None
+        dns, rest = True, m.group(2)
+        if rest.startswith("//"):
+            rest = rest[2:].partition("/")[2]  # dns://[authority]/host:port
+    host, port = _split_host_port(rest)
+    if host is None:
+        return None
+    labels = host.lower().rstrip(".").split(".")
+    if not all(_LABEL.match(label) for label in labels):
+        return None
+    return dns, host, port, labels
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """What a manifest value names: a Service, maybe its namespace and port."""
+
+    service: str
+    namespace: Optional[str]
+    port: Optional[int]
+    has_dns_scheme: bool
+
+
+def service_reference(value: str) -> Optional[ServiceRef]:
+    """The Service a target set in a manifest may name (``svc:3550``,
+    ``dns:///svc.ns.svc.cluster.local:3550``); None for IP addresses,
+    ``localhost``, other resolvers and names with more labels."""
+    parsed = _dns_host(value)
+    if parsed is None:
+        return None
+    dns, _, port, labels = parsed
+    if all(label.isdigit() for label in labels) or labels[0] == "localhost":
+        return None
+    if ("svc" in labels and labels.index("svc") != 2) or (len(labels) > 2 and "svc" not in labels):
+        return None  # one pod (pod.svc.ns.svc), or a name outside the cluster (api.example.com)
+    return ServiceRef(labels[0], labels[1] if len(labels) > 1 else None, int(port) if port else None, dns)
 
 
 def _split_host_port(hostport: str) -> tuple[Optional[str], Optional[str]]:
@@ -97,167 +130,6 @@ def _split_host_port(hostport: str) -> tuple[Optional[str], Optional[str]]:
 
 def has_lb_marker(text: str) -> bool:
     return any(m in text for m in LB_MARKERS)
-
-
-# ---- targets set in the repository's Kubernetes manifests ----
-#: Services whose ClusterIP kube-proxy balances per connection (ExternalName has none).
-CLUSTER_IP_TYPES = {"ClusterIP", "NodePort", "LoadBalancer"}
-
-
-@dataclass(frozen=True)
-class ConfigKey:
-    """Where a target is read from: an environment variable or a command-line flag."""
-
-    kind: str  # "env" | "flag"
-    name: str
-    default: Optional[str] = None  # the literal the code falls back to
-
-    def __str__(self) -> str:
-        return f"`${self.name}`" if self.kind == "env" else f"the flag `--{self.name}`"
-
-
-@dataclass(frozen=True)
-class ServiceRef:
-    """What a manifest value names: a Service, maybe its namespace and port."""
-
-    service: str
-    namespace: Optional[str]
-    port: Optional[int]
-    has_dns_scheme: bool
-
-
-@dataclass(frozen=True)
-class ManifestTarget:
-    key: ConfigKey
-    value: str
-    setting: Optional[Place]  # the env entry or argument; None when the code's default applies
-    workload: str  # the Deployment (...) whose container has the setting
-    service: Service
-    has_dns_scheme: bool
-
-    def rank(self, source_parts: set[str]) -> tuple:
-        """Which settings to show first: the workload named like a directory of
-        the source file (src/frontend -> frontend), plain manifests before Helm
-        templates, the Service in the same file."""
-        setting = self.setting
-        return (self.workload not in source_parts, setting is None or "/templates/" in setting.path,
-                setting is None or setting.path != self.service.place.path,
-                setting.path if setting else "", setting.line if setting else 0)
-
-
-def service_reference(value: str) -> Optional[ServiceRef]:
-    """The Service a target set in a manifest may name (``svc:3550``,
-    ``dns:///svc.ns.svc.cluster.local:3550``); None for IP addresses,
-    ``localhost``, other resolvers and names with more labels."""
-    rest, dns = value.strip(), False
-    m = _SCHEME.match(rest)
-    if m and (m.group(2).startswith("//") or m.group(1).lower() in _KNOWN_SCHEMES):
-        if m.group(1).lower() != "dns":
-            return None
-        dns, rest = True, m.group(2)
-        if rest.startswith("//"):
-            rest = rest[2:].partition("/")[2]
-    host, port = _split_host_port(rest)
-    if host is None:
-        return None
-    labels = host.lower().rstrip(".").split(".")
-    if not all(_LABEL.match(label) for label in labels) or all(label.isdigit() for label in labels) \
-            or labels[0] == "localhost":
-        return None
-    if "svc" in labels and labels.index("svc") != 2:
-        return None
-    if len(labels) > 2 and "svc" not in labels:
-        return None  # api.example.com
-    return ServiceRef(labels[0], labels[1] if len(labels) > 1 else None, int(port) if port else None, dns)
-
-
-def manifest_targets(keys: list[ConfigKey], source: str) -> list[ManifestTarget]:
-    """The ClusterIP Services the manifests of the repository of ``source``
-    (a file's absolute path) point ``keys`` at, each with the env entry or
-    argument that sets it, the likeliest first."""
-    manifests = manifests_for(os.path.dirname(source))
-    out = [t for key in keys for t in _key_targets(manifests, key)]
-    parts = set(os.path.relpath(source, manifests.root).split(os.sep)[:-1])
-    return sorted(out, key=lambda t: t.rank(parts))
-
-
-def _key_targets(manifests: Manifests, key: ConfigKey) -> list[ManifestTarget]:
-    """The ClusterIP Services the settings of one key name; none when any of
-    them names a headless Service or one whose ``clusterIP`` is a template
-    expression: its authors balance, or cnlint cannot tell. The code's default
-    counts only when no manifest sets the key."""
-    entries = (manifests.env if key.kind == "env" else manifests.flags).get(key.name, [])
-    settings = [(e.value, e.namespace, e.place, e.workload) for e in entries if e.value is not None]
-    if not entries and key.default:
-        settings = [(key.default, None, None, "")]
-    out: list[ManifestTarget] = []
-    for value, namespace, place, workload in settings:
-        ref = service_reference(value)
-        if ref is None:
-            continue  # an address outside the cluster, or another resolver
-        found = [s for s in manifests.services_named(ref.service, ref.namespace or namespace)
-                 if ref.port is None or not s.ports or ref.port in s.ports]
-        if any(s.headless is not False for s in found):
-            return []
-        out.extend(ManifestTarget(key, value, place, workload, s, ref.has_dns_scheme)
-                   for s in found if s.type in CLUSTER_IP_TYPES and not manifests.single_pod(s))
-    return out
-
-
-def manifest_location(place: Place, like: str) -> Location:
-    """A related location on a manifest line (its text without the indentation)."""
-    source = _source(place.path)
-    line = min(place.line, len(source.line_starts) - 1)
-    start, text = source.line_starts[line], source.line_bytes(line)
-    return file_location(place.path, start + len(text) - len(text.lstrip()), start + len(text), like)
-
-
-def file_location(path: str, start: int, end: int, like: str) -> Location:
-    """A related location in another file, its path written the way ``like``
-    (the checked file's path) is: relative to the working directory or absolute."""
-    shown = path if os.path.isabs(like) else os.path.relpath(path)
-    return Location(shown.replace(os.sep, "/"), _source(path).span(start, end))
-
-
-@lru_cache(maxsize=256)
-def _source(path: str) -> SourceFile:
-    try:
-        with open(path, "rb") as f:
-            return SourceFile(path, f.read())
-    except OSError:
-        return SourceFile(path, b"")
-
-
-on_clear(_source.cache_clear)  # the language server re-reads changed manifests
-
-
-def describe_targets(targets: list[ManifestTarget], source: str) -> str:
-    """"`$X_ADDR` is `svc:3550` in kubernetes-manifests/frontend.yaml, the ClusterIP Service `svc`" (and how
-    many others)."""
-    first = targets[0]
-    if first.setting is not None:
-        where = os.path.relpath(first.setting.path, manifests_for(os.path.dirname(source)).root).replace(os.sep, "/")
-        said = f"{first.key} is `{first.value}` in {where}"
-    else:
-        said = f"{first.key} defaults to `{first.value}`"
-    names = sorted({t.service.name for t in targets} - {first.service.name})
-    others = f" (and {len(names)} more: {', '.join(f'`{n}`' for n in names[:3])}{', ...' if len(names) > 3 else ''})" \
-        if names else ""
-    return f"{said}, the ClusterIP Service `{first.service.name}`{others}"
-
-
-def related_locations(targets: list[ManifestTarget], like: str, limit: int = 4) -> list[tuple[Location, str]]:
-    """The setting (env entry or argument) and the Service of up to ``limit``
-    Services, the first-ranked setting of each."""
-    out, shown = [], set()
-    for t in targets:
-        if t.service.name in shown or len(shown) == limit:
-            continue
-        shown.add(t.service.name)
-        if t.setting is not None:
-            out.append((manifest_location(t.setting, like), f"{t.key} is set to {t.value} here"))
-        out.append((manifest_location(t.service.place, like), f"the ClusterIP Service {t.service.name}"))
-    return out
 
 
 class GrpcWithoutClientLoadBalancing(Rule):

@@ -8,10 +8,8 @@ import os
 from cnlint import TreeSitterRule, golang as go
 from cnlint.cache import project_stamp
 
-from .grpc_balancing import (
-    GrpcWithoutClientLoadBalancing, describe_targets, file_location, has_lb_marker, kubernetes_service,
-    manifest_targets, related_locations,
-)
+from .grpc_balancing import GrpcWithoutClientLoadBalancing, has_lb_marker, kubernetes_service
+from .grpc_manifest_targets import describe_targets, file_location, manifest_targets, related_locations
 from .grpc_config_go import TargetSources
 
 GRPC = "google.golang.org/grpc"

@@ -16,10 +16,8 @@ import libcst as cst
 from cnlint import PythonRule
 from cnlint.python import argument, full_name, has_star_args, string_value
 
-from .grpc_balancing import (
-    ConfigKey, GrpcWithoutClientLoadBalancing, describe_targets, has_lb_marker, kubernetes_service,
-    manifest_targets, related_locations,
-)
+from .grpc_balancing import GrpcWithoutClientLoadBalancing, has_lb_marker, kubernetes_service
+from .grpc_manifest_targets import ConfigKey, describe_targets, manifest_targets, related_locations
 
 #: Calls that read an environment variable: ``(name, default)``.
 ENV_READS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}

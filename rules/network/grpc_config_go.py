@@ -22,7 +22,7 @@ from typing import Iterator, Optional
 from cnlint import golang as go
 from cnlint.backends.treesitter import parser
 
-from .grpc_balancing import ConfigKey
+from .grpc_manifest_targets import ConfigKey
 
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _ENV_HELPER = re.compile(r"env", re.I)
