@@ -68,7 +68,9 @@ A delete is reported when it happens
     a node (`!= node` then `continue`; not `== ""`, which picks unscheduled
     pods, and not a lookup such as `nodes[pod.Spec.NodeName]` or
     `pod.spec.node_name not in nodes`, which is how pods of deleted nodes are
-    garbage-collected);
+    garbage-collected; and not when the pods were listed with a literal label
+    selector, `LabelSelector: "app=node-agent"`: an operator replacing its own
+    agent on that node);
   - cordons the node (sets `unschedulable`, calls a `cordon...` helper); or
   - is named after emptying a node (`DeletePodsInNode`, `clear_node`).
 - in a helper that deletes one pod (`killPod(ctx, cs, pod)`,

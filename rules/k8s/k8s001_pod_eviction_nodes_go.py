@@ -15,7 +15,7 @@ A loop deletes "the pods of a node" when the function around it
 
 from __future__ import annotations
 
-from cnlint.golang import FUNCS, enclosing, is_immediately_called, text, unwrap, walk
+from cnlint.golang import FUNCS, enclosing, is_immediately_called, keyed, text, unwrap, walk
 
 from .k8s001_pod_eviction import words
 
@@ -173,11 +173,23 @@ class NodeScope:
 
 
 def picks_node_pods(fn):
-    """(why, where) when ``fn`` keeps only the pods of a node (a ``Spec.NodeName`` comparison)."""
+    """(why, where) when ``fn`` keeps only the pods of a node (a ``Spec.NodeName``
+    comparison), unless it lists one workload's pods (a literal label selector):
+    a controller restarting its own agent on a node is not draining it."""
     cmp = node_name_comparison(fn)
-    if cmp is None:
+    if cmp is None or _lists_own_pods(fn):
         return None
     return f"in a function that picks the pods of a node (`{' '.join(text(cmp).split())}`)", cmp
+
+
+def _lists_own_pods(fn) -> bool:
+    """``LabelSelector: "app=agent"`` (or built from a literal) in ``fn``."""
+    for n in walk(fn):
+        if n.type == "keyed_element":
+            key, value = keyed(n)
+            if key == "LabelSelector" and any(c.type in STRINGS for c in walk(value)):
+                return True
+    return False
 
 
 def node_name_comparison(fn):

@@ -133,7 +133,9 @@ class NodeScope:
     def picks_node_pods(self, scope: cst.CSTNode) -> Optional[str]:
         """Why ``scope`` keeps only the pods of a node (a ``spec.node_name`` comparison), or None."""
         cmp = node_name_comparison(scope, self.module)
-        return f"in a function that picks the pods of a node (`{cmp}`)" if cmp is not None else None
+        if cmp is None or _lists_own_pods(scope):
+            return None  # a literal label selector: one workload's own pods, not a drain
+        return f"in a function that picks the pods of a node (`{cmp}`)"
 
     def _node_pods_call(self, expr, scope, depth: int = 0) -> Optional[str]:
         while isinstance(expr, cst.Attribute) and expr.attr.value == "items":
@@ -154,6 +156,12 @@ class NodeScope:
         name = fn.name.value
         inner = {id(c) for c in collect(fn).calls}
         return [c for c in self.calls if callee(c) == name and id(c) not in inner]
+
+
+def _lists_own_pods(scope: cst.CSTNode) -> bool:
+    """``label_selector="app=agent"`` (or an f-string) in ``scope``."""
+    return any(a.keyword is not None and a.keyword.value == "label_selector" and collect(a.value).strings
+               for call in collect(scope).calls for a in call.args)
 
 
 def node_name_comparison(scope: cst.CSTNode, module: cst.Module) -> Optional[str]:
