@@ -180,7 +180,8 @@ local and package variables, struct fields and the parameters of a function
 of the package (`mustConnGRPC(ctx, &conn, svc.catalogAddr)`, to each call
 site, in any non-test file of the package); helpers named after the
 environment (`getEnv("X", "default")`) count as reads. In Python it is
-followed through module and function variables of the file. NET002 then looks the variable or flag up in the repository's
+followed through the variables of the file and the parameters of its
+functions and methods (`def channel(self, address)`, to each call site). NET002 then looks the variable or flag up in the repository's
 Kubernetes manifests (the nearest directory with `.git` or a cnlint config,
 walked once, `vendor/`, `node_modules/` and hidden directories skipped):
 

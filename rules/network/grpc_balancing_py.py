@@ -43,6 +43,29 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
         self._assigned: dict[str, cst.BaseExpression] = {}  # name -> last value assigned to it
         self._reads: dict[str, tuple[ConfigKey, cst.CSTNode]] = {}  # name -> the env/flag read assigned to it
         self._flags: dict[str, ConfigKey] = {}  # argparse dest -> its flag
+        self._functions: list[cst.FunctionDef] = []  # the enclosing functions, innermost last
+        # function name -> the env/flag reads its call sites pass: ([positional], {keyword})
+        self._passed: dict[str, list[tuple[list, dict]]] = {}
+        self._param_dials: list[tuple] = []  # channels whose target is a parameter: judged at the end
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        """Channels dialled with a parameter: the env/flag reads the function's callers pass."""
+        for node, name, target, fn, param in self._param_dials:
+            reads: dict = {}
+            for positional, keywords in self._passed.get(fn.name.value, ()):
+                index = _positions(fn).get(param)
+                read = keywords.get(param) or (positional[index] if index is not None and 0 <= index < len(positional)
+                                               else None)
+                if read is not None:
+                    reads.setdefault(read[0], read[1])
+            if reads:
+                self._report_configured(node, name, target, reads)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         key = self._config_key(node.value)
@@ -93,6 +116,7 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
 
     def visit_Call(self, node: cst.Call) -> None:
         self._note_argparse_flag(node)
+        self._note_passed_reads(node)
         names = self.qualified_names(node.func) & set(CHANNELS)
         if not names:
             return
@@ -123,23 +147,42 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
                           "request with a service mesh")
 
     def _check_configured(self, node: cst.Call, name: str, target) -> None:
-        """A target read from the environment or a flag: follow it to the
+        """A target read from the environment or a flag (here, or by the
+        callers of this function when it is a parameter): follow it to the
         manifests that set it and the Service they name."""
-        read = self._config_read(target)
-        if read is None:
-            return
-        key, where = read
-        source = os.path.abspath(self.ctx.path)
-        targets = manifest_targets([key], source)
-        if not targets:
-            return
         options = argument(node, "options", CHANNELS[name])
         if options is not None and not self._policy_missing(options.value):
             return
         if options is None and has_star_args(node):
             return
+        read = self._config_read(target)
+        if read is not None:
+            self._report_configured(node, name, target, {read[0]: read[1]})
+            return
+        fn = self._functions[-1] if self._functions else None
+        if isinstance(target, cst.Name) and fn is not None and target.value in _positions(fn) \
+                and target.value not in self._assigned:
+            self._param_dials.append((node, name, target, fn, target.value))
+
+    def _note_passed_reads(self, node: cst.Call) -> None:
+        """Remember the env/flag reads passed to a call of a plain name or method."""
+        callee = node.func.attr.value if isinstance(node.func, cst.Attribute) else \
+            node.func.value if isinstance(node.func, cst.Name) else None
+        if callee is None:
+            return
+        positional = [self._config_read(a.value) if a.keyword is None and not a.star else None for a in node.args]
+        keywords = {a.keyword.value: self._config_read(a.value) for a in node.args if a.keyword is not None}
+        if any(positional) or any(keywords.values()):
+            self._passed.setdefault(callee, []).append((positional, {k: v for k, v in keywords.items() if v}))
+
+    def _report_configured(self, node: cst.Call, name: str, target, reads: dict) -> None:
+        source = os.path.abspath(self.ctx.path)
+        targets = manifest_targets(list(reads), source)
+        if not targets:
+            return
+        used = {t.key for t in targets}
         shown = ".".join(name.split(".")[-2:]) if ".aio." in name else name
-        related = [(where, f"{key} is read here")] if where is not target else []
+        related = [(where, f"{key} is read here") for key, where in reads.items() if key in used and where is not target]
         self.report(node, f"`{shown}({self._module.code_for_node(target)})` connects to a Kubernetes Service: "
                           f"{describe_targets(targets, source)}, with gRPC's default `pick_first` policy: HTTP/2 "
                           "keeps one long-lived connection, so every RPC goes to the one pod it first connected "
@@ -174,6 +217,14 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
             if name not in self._assigned or not self._policy_missing(self._assigned[name], depth + 1):
                 return False
         return True
+
+
+def _positions(fn: cst.FunctionDef) -> dict[str, int]:
+    """Parameter name -> its position in a call (``self``/``cls`` left out)."""
+    names = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)]
+    if names and names[0] in ("self", "cls"):
+        names = names[1:]
+    return {n: i for i, n in enumerate(names)} | {p.name.value: -1 for p in fn.params.kwonly_params}
 
 
 def _names(node) -> list[str]:
