@@ -173,7 +173,8 @@ Balancing needs two things, and the message says which is missing:
 Real services read their targets from configuration:
 `grpc.NewClient(addr)` after `addr := os.Getenv("CATALOG_ADDR")`,
 `mustMapEnv(&svc.catalogAddr, "CATALOG_ADDR")`, `flag.String("catalog-addr", ...)`
-or `flag.StringVar`, Python `grpc.insecure_channel(addr)` after
+or `flag.StringVar`, a struct field tagged `env:"CATALOG_ADDR"` or
+`envconfig:"CATALOG_ADDR"`, Python `grpc.insecure_channel(addr)` after
 `addr = os.environ.get("CATALOG_ADDR")`, `os.getenv`, `os.environ[...]` or
 `parser.add_argument("--catalog-addr")`. In Go the value is followed through
 local and package variables, struct fields and the parameters of a function

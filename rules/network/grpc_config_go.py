@@ -4,7 +4,8 @@ whose value reaches a dial's target, followed within the package.
 Followed: ``os.Getenv("X")``/``os.LookupEnv("X")``, helpers named after the
 environment that take the variable's name (``mustMapEnv(&svc.addr, "X")``,
 ``getEnv("X", "default")``), ``flag.String("name", "default", ...)`` and
-``flag.StringVar(&addr, "name", ...)``; through local variables (in their
+``flag.StringVar(&addr, "name", ...)``, struct tags (``env:"X"``,
+``envconfig:"X"``); through local variables (in their
 function), package variables and struct fields (``svc.catalogAddr``, by field
 name), and the parameters of a package function
 (``mustConnGRPC(ctx, &conn, svc.catalogAddr)``, to each of its call sites).
@@ -26,6 +27,8 @@ from .grpc_manifest_targets import ConfigKey
 
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _ENV_HELPER = re.compile(r"env", re.I)
+_ENV_TAG = re.compile(r'(?:^|\s)(?:env|envconfig):"([A-Za-z_][A-Za-z0-9_]*)')
+_DEFAULT_TAG = re.compile(r'(?:^|\s)(?:envDefault|default):"([^"]*)"')
 MAX_DEPTH = 4
 MAX_SIBLINGS = 64  # other files of the package read
 MAX_SIBLING_SIZE = 1_000_000
@@ -108,6 +111,10 @@ class TargetSources:
                     key, value = go.keyed(n)
                     if key == field:
                         yield from self.keys(value, f, depth + 1)
+                elif n.type == "field_declaration":
+                    found = _tagged_key(n, field)
+                    if found is not None:
+                        yield found, Read(n, f)
             for call, arg in self._address_passed(f, f.root, same_field):
                 found = _key_of_write(f.sem, call, arg)
                 if found is not None:
@@ -199,6 +206,21 @@ def _key_of_write(sem, call, arg_index: int) -> Optional[ConfigKey]:
     if not func and _ENV_HELPER.search(_callee_name(call)):
         return _env_key(strings)
     return None
+
+
+def _tagged_key(decl, field: str) -> Optional[ConfigKey]:
+    """The variable a struct field's tag binds it to (``env:"X"`` of
+    caarlos0/env, ``envconfig:"X"`` of kelseyhightower/envconfig), with the
+    tag's default (``envDefault``/``default``)."""
+    tag = decl.child_by_field_name("tag")
+    names = [go.text(n) for n in decl.children_by_field_name("name")]
+    if tag is None or field not in names:
+        return None
+    m = _ENV_TAG.search(go.string_value(tag) or "")
+    if m is None:
+        return None
+    default = _DEFAULT_TAG.search(go.string_value(tag) or "")
+    return ConfigKey("env", m.group(1), default.group(1) if default else None)
 
 
 def _callee_name(call) -> str:
