@@ -58,10 +58,9 @@ class GrpcWithoutClientLoadBalancingPython(GrpcWithoutClientLoadBalancing, Pytho
         """Channels dialled with a parameter: the env/flag reads the function's callers pass."""
         for node, name, target, fn, param in self._param_dials:
             reads: dict = {}
+            index = _positions(fn)[param]
             for positional, keywords in self._passed.get(fn.name.value, ()):
-                index = _positions(fn).get(param)
-                read = keywords.get(param) or (positional[index] if index is not None and 0 <= index < len(positional)
-                                               else None)
+                read = keywords.get(param) or (positional[index] if 0 <= index < len(positional) else None)
                 if read is not None:
                     reads.setdefault(read[0], read[1])
             if reads:
