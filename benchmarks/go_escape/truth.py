@@ -376,9 +376,9 @@ def parse_output(text: str, cwd: str, sources: Sources) -> tuple[list[dict], set
 
 
 def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sources) -> None:
-    """``actionable``: a positive site whose function the compiler does not
-    inline, or of which an inlined copy escapes at some call site of the
-    build. An inlined copy is reported at the call, with the callee's text
+    """``actionable``: a positive site that the compiler does not send to
+    the heap through another root first, in a function it does not inline
+    or of which an inlined copy escapes at some call site of the build. An inlined copy is reported at the call, with the callee's text
     (``&T{...}``, ``moved to heap: v``); one that does not escape there is
     on the caller's stack, and returning a value would save nothing."""
     escaping_at: dict[tuple[str, int, int], set[str]] = {}
@@ -408,7 +408,11 @@ def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sou
         d, func = os.path.dirname(rec["file"]), rec["func"]
         inlinable = (d, func) in can_inline
         rec["inlinable"] = inlinable
-        rec["actionable"] = not inlinable or (d, func, QUALIFIER.sub("", rec["what"])) in escaping
+        # explained through the heap first (kept or boxed elsewhere, too large for the stack):
+        # it allocates whether or not it is returned
+        on_heap_anyway = rec.get("category", "").startswith("other-root:heap")
+        rec["actionable"] = not on_heap_anyway and (
+            not inlinable or (d, func, QUALIFIER.sub("", rec["what"])) in escaping)
 
 
 _PACKAGE = re.compile(rb"^package\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)

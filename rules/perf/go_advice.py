@@ -209,6 +209,55 @@ class Advice:
                 stack.extend(n.named_children)
         return False
 
+    def pointer_api(self, typ: Type | None) -> str | None:
+        """Why values of ``typ`` are used through pointers by its own API: a
+        type of another package (that package's API decides, and most take
+        and return ``*T``), or a same-package type with pointer-receiver methods."""
+        node = typ.node if typ is not None and typ.ptr is None else None
+        while node is not None and node.type in ("parenthesized_type", "generic_type"):
+            inner = node.child_by_field_name("type") if node.type == "generic_type" else None
+            node = inner if inner is not None else (node.named_children[0] if node.named_children else None)
+        if node is None:
+            return None
+        if node.type == "qualified_type":
+            return "it is another package's type"
+        if node.type == "type_identifier" and self.types.package is not None \
+                and _has_pointer_methods(self.types.package, text(node)):
+            return "its methods take a pointer receiver"
+        return None
+
+    @staticmethod
+    def stored_elsewhere(fn_node, names: set[str]) -> bool:
+        """Whether the allocation (through one of ``names``) is also stored in a
+        map, a slice element, a field of something else, appended or sent:
+        it is on the heap whether or not it is returned."""
+        if not names or fn_node is None:
+            return False
+        stack = [fn_node]
+        while stack:
+            n = stack.pop()
+            t = n.type
+            if t == "assignment_statement":
+                left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+                rights = [_unaddr(r) for r in (right.named_children if right is not None else ())]
+                if any(r.type == "identifier" and text(r) in names for r in rights):
+                    for target in (left.named_children if left is not None else ()):
+                        if target.type == "index_expression" or (
+                                target.type == "selector_expression"
+                                and text(target.child_by_field_name("operand")) not in names):
+                            return True
+            elif t == "send_statement":
+                v = n.child_by_field_name("value")
+                if v is not None and _unaddr(v).type == "identifier" and text(_unaddr(v)) in names:
+                    return True
+            elif t == "call_expression" and text(n.child_by_field_name("function")) == "append":
+                args = n.child_by_field_name("arguments")
+                if args is not None and any(_unaddr(a).type == "identifier" and text(_unaddr(a)) in names
+                                            for a in args.named_children[1:]):
+                    return True
+            stack.extend(n.named_children)
+        return False
+
     def passed_to_opaque_call(self, fn_node, names: set[str], package_methods: frozenset) -> bool:
         """Whether the allocation (through one of ``names``) is an argument of
         another package's function or of a method this package does not
@@ -250,6 +299,26 @@ class Advice:
         # another package's named type that holds an address directly: an interface
         # (runtime.Object, http.Handler, client.Object...), or a pointer type, rarely
         return kind == NAMED and node is not None and not isinstance(node, Type) and node.type == "qualified_type"
+
+
+def _unaddr(node):
+    """``x`` of ``&x`` or ``(x)``."""
+    while node is not None and node.named_children and (
+            node.type == "parenthesized_expression" or (node.type == "unary_expression" and text(node)[:1] == "&")):
+        node = node.named_children[-1]
+    return node
+
+
+_POINTER_METHODS: dict = {}
+
+
+def _has_pointer_methods(package, name: str) -> bool:
+    key = (package.directory, package.package, name)
+    found = _POINTER_METHODS.get(key)
+    if found is None:
+        rx = re.compile(rb"\nfunc\s*\(\s*(?:[A-Za-z_][A-Za-z0-9_]*\s+)?\*\s*" + re.escape(name.encode()) + rb"\b")
+        found = _POINTER_METHODS[key] = any(rx.search(data) for _, data in package.files())
+    return found
 
 
 def _squash(type_text: str) -> str:

@@ -137,6 +137,12 @@ behind `report-constructors`):
   element of a returned slice literal, a closure called where it is
   defined): the field's type is the pointer, so returning by value changes
   nothing;
+- types whose own API is the pointer: a same-package type with
+  pointer-receiver methods, or another package's type (that package's API
+  decides, and most take and return `*T`: `url.URL`, SDK request types);
+- variables captured by a returned closure (the closure allocates anyway);
+- allocations also stored in a map, a slice, another value's field, appended
+  or sent on a channel: they are on the heap whether or not they are returned;
 - allocations also passed to another package's function or to a method the
   package does not declare (`json.Unmarshal(b, &v)`, `fmt.Sprint(p)`,
   `c.Do(ctx, req, &out)`): such parameters are usually kept or boxed, so the
@@ -349,14 +355,16 @@ mode = "compiler"
             return False
         if result_fn is not None and advice.optional_result(result_fn, e.result):
             return False
-        if advice.must_stay_pointer(e.typ) is not None:
+        if e.closure:
+            return False  # captured by a returned closure, which allocates anyway: a value is not the fix
+        if advice.must_stay_pointer(e.typ) is not None or advice.pointer_api(e.typ) is not None:
             return False
         names = {dst.name for _, dst in e.steps if getattr(dst, "kind", "") == "var" and dst.name}
         if e.kind == VARIABLE:
             names.add(e.what)
         index = types.package
         methods = index.callable_names()[1] if index is not None else frozenset()
-        return not advice.passed_to_opaque_call(top.node, names, methods)
+        return not (advice.stored_elsewhere(top.node, names) or advice.passed_to_opaque_call(top.node, names, methods))
 
     def _advice_for(self, types: TypeInfo) -> Advice:
         if self._advice is None or self._advice.types is not types:
