@@ -36,7 +36,7 @@ def test_newer_go_syntax_is_not_an_error_and_is_analysed(project):
 
 
 def test_unrepaired_go_gap_is_a_notice_naming_the_lines(project, monkeypatch):
-    monkeypatch.setattr(parse_gaps, "go_repair", lambda *a: None)
+    monkeypatch.setattr(parse_gaps, "go_rewrite", lambda *a: None)
     write(project, {"rand.go": GENERIC_METHOD})
     found, notices = run()
     assert ("rand.go", "CN001", 7) not in found and ("rand.go", "TST001", 12) in found

@@ -47,23 +47,27 @@ def check(language: str, data: bytes, tree: ts.Tree) -> ParseProblems | None:
     """None when ``tree`` has no error; otherwise what is wrong and where."""
     if not tree.root_node.has_error:
         return None
+    rewritten = None
     if language in ("typescript", "tsx"):
-        repaired = typescript_gap(language, data, tree)
-        if repaired is not None:
+        rewritten = typescript_rewrite(language, data, tree)
+        if rewritten is not None and not rewritten.root_node.has_error:
             return ParseProblems((), None, f"valid TypeScript that {_version('tree-sitter-typescript')} "
-                                           "cannot parse (a known gap of its grammar)", repaired)
+                                           "cannot parse (a known gap of its grammar)", rewritten)
     regions = tuple(error_regions(tree))
     if language == "go":
         judge = _go_judge()
         if judge is not None:
             second = judge.parse(data)
             if not second.root_node.has_error:
+                repaired = go_rewrite(data, tree, second)
                 return ParseProblems(regions, None, f"valid Go that {_version('tree-sitter-go')} cannot parse "
                                                     f"(accepted by {_version('tree-sitter-golang')})",
-                                     go_repair(data, tree, second))
+                                     repaired if repaired is not None and not repaired.root_node.has_error
+                                     else None)
             # the newer grammar places the error better in modern code
             return ParseProblems(regions, first_syntax_error(second))
-    return ParseProblems(regions, first_syntax_error(tree))
+    # past the known gaps, the first error that is left
+    return ParseProblems(regions, first_syntax_error(rewritten if rewritten is not None else tree))
 
 
 def error_regions(tree: ts.Tree) -> list[tuple[int, int]]:
@@ -152,9 +156,9 @@ _GO_VALUES = frozenset({
     "type_assertion_expression", "slice_expression", "true", "false", "nil", "iota"})
 
 
-def go_repair(data: bytes, tree: ts.Tree, judged: ts.Tree) -> ts.Tree | None:
-    """A tree-sitter-go tree of a copy of ``data`` with the constructs it does
-    not know rewritten, or None when it still does not parse."""
+def go_rewrite(data: bytes, tree: ts.Tree, judged: ts.Tree) -> ts.Tree | None:
+    """The tree-sitter-go tree of a copy of ``data`` with the constructs it does
+    not know rewritten (None: nothing to rewrite)."""
     out = bytearray(data)
     edits: list[int] = []
     for _, caps in ts.QueryCursor(_go_query()).matches(judged.root_node):
@@ -194,7 +198,11 @@ def _go_query() -> ts.Query:
 # * a function type whose parameter has no annotation and is named like a
 #   predefined type (`(resolve: (boolean) => void) => ...`: the parameter is
 #   called `boolean`, of type any);
-# * an escaped backtick in a template literal type (`Missing \`Self\` generic`).
+# * an escaped backtick in a template literal type (`Missing \`Self\` generic`);
+# * type arguments of a tagged template on a member (styled-components:
+#   styled.div<{ $wide?: boolean }>`...`): blanked;
+# * (TSX) a bare `&` in JSX text or an attribute string (`Ray & Batch`,
+#   `href="...?a=1&b=2"`): a space instead.
 _TS_VARIANCE = re.compile(rb"(?<=[<,])(\s*)(in\s+out|in|out)(?=\s+[A-Za-z_$])")
 _TS_NEWLINE_GENERIC = re.compile(rb"(?m)^[ \t](?=[ \t]*<\s*[A-Za-z_$])")
 _TS_MEMBER_END = re.compile(rb"[A-Za-z0-9_$)\]>}]")
@@ -203,6 +211,8 @@ _TS_TYPE_NAMED_PARAM = re.compile(
     rb"(?<=[(,])[ \t]*(boolean|string|number|bigint|symbol|object|any|unknown|never|undefined)"
     rb"(?=[ \t]*[,)][^;{}]*?=>)")
 _TS_ESCAPED_BACKTICK = re.compile(rb"\\`")
+_TS_TAGGED_TYPE_ARGS_END = re.compile(rb">`")
+_TS_TYPE_ARGS_SCAN = 2000  # bytes to look back for the `<` of a tagged template's type arguments
 
 
 def _last_code_byte(data: bytes, end: int) -> int:
@@ -233,10 +243,10 @@ def _ends_member(data: bytes, end: int) -> bool:
     return i >= 0 and bool(_TS_MEMBER_END.fullmatch(data[i:i + 1])) and data[i - 1:i + 1] != b"=>"
 
 
-def typescript_gap(language: str, data: bytes, tree: ts.Tree | None = None) -> ts.Tree | None:
-    """When the syntax errors in ``data`` all come from the known gaps of the
-    grammar, the tree of a copy with those rewritten (byte for byte the same
-    length, re-parsed incrementally from ``tree``); else None."""
+def typescript_rewrite(language: str, data: bytes, tree: ts.Tree | None = None) -> ts.Tree | None:
+    """The tree of a copy of ``data`` with the known gaps of the grammar
+    rewritten (byte for byte the same length, re-parsed incrementally from
+    ``tree``); None: nothing to rewrite. Without an error, the code is valid."""
     out = bytearray(data)
     edits: list[int] = []
     for m in _TS_VARIANCE.finditer(data):  # `in`/`out` become spaces
@@ -251,16 +261,46 @@ def typescript_gap(language: str, data: bytes, tree: ts.Tree | None = None) -> t
         if node is None or node.parent is None or node.parent.type != "template_string":
             out[m.start():m.end()] = b"  "
             edits += (m.start(), m.end())
+    for m in _TS_TAGGED_TYPE_ARGS_END.finditer(data):
+        start = _type_args_start(data, m.start())
+        if start > 0:
+            out[start:m.start() + 1] = b" " * (m.start() + 1 - start)
+            edits += (start, m.start() + 1)
+    if language == "tsx" and tree is not None:
+        for start, end in error_regions(tree):
+            node = tree.root_node.descendant_for_byte_range(start, end)
+            if data[start:start + 1] == b"&" and node.parent is not None \
+                    and node.parent.type in ("jsx_element", "string"):
+                out[start] = 0x20
+                edits += (start, start + 1)
     for m in _TS_TYPE_NAMED_PARAM.finditer(data):  # `boolean` becomes the identifier `_oolean`
         out[m.start(1)] = 0x5F
         edits += (m.start(1), m.start(1) + 1)
     return _reparse(language, data, bytes(out), edits, tree) if edits else None
 
 
+def _type_args_start(data: bytes, close: int) -> int:
+    """The index of the `<` matching the `>` at ``close`` when it opens type
+    arguments after a name (`styled.div<...>`), else -1; the `>` of `=>` is no bracket."""
+    if data[close - 1:close] == b"=":
+        return -1
+    depth = 0
+    for i in range(close, max(close - _TS_TYPE_ARGS_SCAN, 0), -1):
+        c = data[i]
+        if c == 0x3E and data[i - 1] != 0x3D:  # `>`, not `=>`
+            depth += 1
+        elif c == 0x3C:  # `<`
+            depth -= 1
+            if depth == 0:
+                return i if _TS_MEMBER_END.fullmatch(data[i - 1:i]) else -1
+        elif c == 0x3B and depth == 1 and data[i + 1:i + 2] in (b"\n", b""):  # a statement ended: no match
+            return -1
+    return -1
+
+
 def _reparse(language: str, data: bytes, fixed: bytes, edits: list[int], tree: ts.Tree | None) -> ts.Tree | None:
     """The tree of ``fixed`` (``data`` with the same-length ``edits``, pairs of
-    start and end bytes), re-parsed incrementally from ``tree``; None if it
-    still has an error."""
+    start and end bytes), re-parsed incrementally from ``tree``."""
     from .treesitter import parser
 
     old = None
@@ -271,8 +311,7 @@ def _reparse(language: str, data: bytes, fixed: bytes, edits: list[int], tree: t
             a, b = _point(lines, start), _point(lines, end)
             old.edit(start_byte=start, old_end_byte=end, new_end_byte=end,
                      start_point=a, old_end_point=b, new_end_point=b)
-    new = parser(language).parse(fixed, old) if old is not None else parser(language).parse(fixed)
-    return None if new.root_node.has_error else new
+    return parser(language).parse(fixed, old) if old is not None else parser(language).parse(fixed)
 
 
 def _point(line_starts: list[int], offset: int) -> tuple[int, int]:
