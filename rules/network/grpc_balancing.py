@@ -196,7 +196,10 @@ walked once, `vendor/`, `node_modules/` and hidden directories skipped):
   expression makes the value unknown, and a document that still does not parse
   is skipped.
 
-It reports when the value names a `Service` there (by `metadata.name`, in the
+When a workload is named like a directory of the source file
+(`src/frontend/main.go` and the Deployment `frontend`), only its settings
+count: in a monorepo another program's variable of the same name says nothing
+about this one. It reports when the value names a `Service` there (by `metadata.name`, in the
 same namespace when both are known, on one of its ports) that is a normal
 `ClusterIP` Service, and the client keeps `pick_first` (the checks above). The
 related locations point at the `env` entry (or argument) and at the Service,

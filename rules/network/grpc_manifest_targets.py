@@ -60,19 +60,23 @@ class ManifestTarget:
 def manifest_targets(keys: list[ConfigKey], source: str) -> list[ManifestTarget]:
     """The ClusterIP Services the manifests of the repository of ``source``
     (a file's absolute path) point ``keys`` at, each with the env entry or
-    argument that sets it, the likeliest first."""
+    argument that sets it, the likeliest first; only those of the workload
+    named like a directory of ``source`` when there is one."""
     manifests = manifests_for(os.path.dirname(source))
-    out = [t for key in keys for t in _key_targets(manifests, key)]
     parts = set(os.path.relpath(source, manifests.root).split(os.sep)[:-1])
+    out = [t for key in keys for t in _key_targets(manifests, key, parts)]
     return sorted(out, key=lambda t: t.rank(parts))
 
 
-def _key_targets(manifests: Manifests, key: ConfigKey) -> list[ManifestTarget]:
+def _key_targets(manifests: Manifests, key: ConfigKey, source_parts: set[str]) -> list[ManifestTarget]:
     """The ClusterIP Services the settings of one key name; none when any of
     them names a headless Service or one whose ``clusterIP`` is a template
     expression: its authors balance, or cnlint cannot tell. The code's default
     counts only when no manifest sets the key."""
     entries = (manifests.env if key.kind == "env" else manifests.flags).get(key.name, [])
+    # in a monorepo, the workload named like a directory of the source (src/frontend -> frontend) runs
+    # this code: another program's variable of the same name says nothing about it
+    entries = [e for e in entries if e.workload in source_parts] or entries
     settings = [(e.value, e.namespace, e.place, e.workload) for e in entries if e.value is not None]
     if not entries and key.default:
         settings = [(key.default, None, None, "")]
