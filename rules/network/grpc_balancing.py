@@ -182,9 +182,10 @@ of the package (`mustConnGRPC(ctx, &conn, svc.catalogAddr)`, to each call
 site, in any non-test file of the package); helpers named after the
 environment (`getEnv("X", "default")`) count as reads. In Python it is
 followed through the variables of the file and the parameters of its
-functions and methods (`def channel(self, address)`, to each call site). NET002 then looks the variable or flag up in the repository's
-Kubernetes manifests (the nearest directory with `.git` or a cnlint config,
-walked once, `vendor/`, `node_modules/` and hidden directories skipped):
+functions and methods (`def channel(self, address)`, to each call site).
+NET002 then looks the variable or flag up in the repository's Kubernetes
+manifests (the nearest directory with `.git` or a cnlint config, walked once,
+`vendor/`, `node_modules/` and hidden directories skipped):
 
 - `env` entries (`- name: CATALOG_ADDR` / `value: "catalog:3550"`) and
   `--flag=value` arguments of the containers of Deployments, StatefulSets,
@@ -199,7 +200,9 @@ walked once, `vendor/`, `node_modules/` and hidden directories skipped):
 When a workload is named like a directory of the source file
 (`src/frontend/main.go` and the Deployment `frontend`), only its settings
 count: in a monorepo another program's variable of the same name says nothing
-about this one. It reports when the value names a `Service` there (by `metadata.name`, in the
+about this one.
+
+It reports when the value names a `Service` there (by `metadata.name`, in the
 same namespace when both are known, on one of its ports) that is a normal
 `ClusterIP` Service, and the client keeps `pick_first` (the checks above). The
 related locations point at the `env` entry (or argument) and at the Service,
