@@ -6,10 +6,15 @@ Checks: ``http_timeout_go.py`` (tree-sitter, Go) and ``http_timeout_py.py``
 
 from __future__ import annotations
 
+import re
+
 from cnlint import Option, Rule
 from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skip_test_files_option
 
 TIMEOUT = "timeout"
+
+#: fakes and test doubles declared in production files (NewFakeClient, mockServer, class FakeSession, fake_get)
+TEST_DOUBLE = re.compile(r"^_?(?:[Nn]ew)?(?:Fake|Mock|Stub|fake|mock|stub)(?:[A-Z_]|$)")
 
 
 class HttpClientWithoutTimeout(Rule):
@@ -165,9 +170,9 @@ What is not reported:
 
 Tests: a request without a timeout in a test talks to a local test server and
 is not a production defect, so test code is skipped (below). Test doubles
-declared in production files are skipped with it: Go functions named
-`NewFake...`, `NewMock...`, `fake...`, `mock...`, `stub...` and the methods of
-types named so.
+declared in production files are skipped with it: functions named
+`NewFake...`, `NewMock...`, `fake...`, `mock...`, `stub...` (`fake_get` in
+Python) and the methods of types (Go) or classes (Python) named so.
 """ + TEST_CODE_HELP
 
     def timeout_seconds(self) -> float:

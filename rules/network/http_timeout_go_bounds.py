@@ -14,6 +14,8 @@ import re
 
 from cnlint import golang as go
 
+from .http_timeout import TEST_DOUBLE
+
 HTTP = "net/http"
 HTTPUTIL = "net/http/httputil"
 CONTEXT = "context"
@@ -38,8 +40,6 @@ STREAM_PACKAGES = (
 )
 #: a function the client is handed to by name: dialers, streams, watches, tunnels
 STREAMING_NAME = re.compile(r"dial|stream|watch|websocket|upgrade|tunnel|spdy", re.IGNORECASE)
-#: fakes and test doubles declared in production files (NewFakeClient, mockServer.Do)
-TEST_DOUBLE = re.compile(r"^(?:[Nn]ew)?(?:Fake|Mock|Stub|fake|mock|stub)(?:[A-Z_]|$)")
 
 
 class RequestBounds:

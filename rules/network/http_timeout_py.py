@@ -13,10 +13,10 @@ from typing import Optional
 import libcst as cst
 
 from cnlint import PythonRule
-from cnlint.code_kinds import skips_test_code
+from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 from cnlint.python import ScopeTracker, full_name, has_star_args, is_none, keyword_arg, positional_args, short
 
-from .http_timeout import HttpClientWithoutTimeout
+from .http_timeout import TEST_DOUBLE, HttpClientWithoutTimeout
 
 VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 REQUESTS, HTTPX, CUSTOM = "requests", "httpx", "custom"
@@ -40,22 +40,31 @@ class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, Scope
 
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = skips_test_code(self)
+        self._doubles = []  # per enclosing function/class: is it a test double?
         self.scope_reset(node)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self.scope_finish()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scope_push(node)
+        self._enter(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.scope_pop()
+        self._leave()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scope_push(node)
+        self._enter(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._leave()
+
+    def _enter(self, node) -> None:
+        self.scope_push(node)
+        self._doubles.append(bool(TEST_DOUBLE.match(node.name.value)) and bool(self.options.get(SKIP_TEST_FILES)))
+
+    def _leave(self) -> None:
         self.scope_pop()
+        self._doubles.pop()
 
     # ---- bindings ----
     def _kind_of(self, value) -> Optional[str]:
@@ -87,7 +96,7 @@ class HttpClientWithoutTimeoutPython(HttpClientWithoutTimeout, PythonRule, Scope
 
     # ---- calls ----
     def visit_Call(self, node: cst.Call) -> None:
-        if self._skip:
+        if self._skip or any(self._doubles):
             return
         names = self.qualified_names(node.func)
         if names & REQUESTS_FUNCS:
