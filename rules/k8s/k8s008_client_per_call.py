@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Optional
 
 import libcst as cst
@@ -167,7 +168,8 @@ per cluster in a map built at start-up.
 class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
     languages = ("go",)
     uses_project = True  # the package's other files declare helpers: their stamps are part of the cache key
-    requires = (*(w.decode() for w in BUILDER_WORDS), "k8s.io/")
+    # a builder, or a file that uses a client a helper hands out (its calls take metav1 options)
+    requires = (*(w.decode() for w in BUILDER_WORDS), "k8s.io/client-go", '"k8s.io/apimachinery/pkg/apis/meta/v1"')
     query = """
     (call_expression
       function: (selector_expression
@@ -177,26 +179,37 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
                            "BuildConfigFromFlags" "BuildConfigFromKubeconfigGetter" "NewDiscoveryClientForConfig"
                            "NewDiscoveryClientForConfigOrDie" "New" "NewWithWatch" "GetConfig"
                            "GetConfigOrDie")) @k8s008.call
-    (call_expression function: (identifier) @k8s008.helper) @k8s008.helper_call
     """
+
+    def begin_file(self, root) -> None:
+        self._helpers_here: Optional[dict[str, Helper]] = None
 
     def on_match(self, captures):
         if skips_test_code(self):
             return
-        if "k8s008.helper" in captures:
-            call = captures["k8s008.helper_call"][0]
-            helper = self._helpers().get(text(captures["k8s008.helper"][0]))
-            if helper is None or self._inside(call, helper.name):
-                return
-            what, shown = helper.what, f"`{helper.name}()`"
-            how = f" (it calls `{helper.via}` every time, {self._where(helper)})"
-            inputs = None if helper.uses_params else []  # arguments that never reach the builder
-        else:
-            call = captures["k8s008.call"][0]
-            what = builds(self.ctx.go, call)
-            if what is None:
-                return
-            shown, how, inputs = f"`{text(call.child_by_field_name('function'))}`", "", None
+        call = captures["k8s008.call"][0]
+        what = builds(self.ctx.go, call)
+        if what is not None:
+            self._check(call, f"`{text(call.child_by_field_name('function'))}`", what, "", None)
+
+    def check_tree(self, root) -> None:
+        """Calls of the package's helpers, found by name in the source (one pass
+        per helper, not a callback per call of the file)."""
+        if skips_test_code(self) or not self._helpers():
+            return
+        data = self.ctx.source.data
+        for name, helper in self._helpers().items():
+            for m in re.finditer(rb"\b%s\s*\(" % re.escape(name.encode()), data):
+                ident = root.descendant_for_byte_range(m.start(), m.start() + len(name))
+                call = ident.parent if ident is not None and ident.type == "identifier" else None
+                if call is None or call.type != "call_expression" or \
+                        call.child_by_field_name("function") != ident or self._inside(call, name):
+                    continue
+                self._check(call, f"`{name}()`", helper.what,
+                            f" (it calls `{helper.via}` every time, {self._where(helper)})",
+                            None if helper.uses_params else [])  # arguments that never reach the builder
+
+    def _check(self, call, shown: str, what: str, how: str, inputs) -> None:
         if lazy_init(call):
             return
         for loop in enclosing_loops(call):
@@ -214,14 +227,13 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
 
     def _helpers(self) -> dict[str, Helper]:
         """The package's functions that build a client on every call (indexed once per directory)."""
-        found = getattr(self, "_helpers_of_file", None)
-        if found is None or found[0] is not self.ctx:
-            package = next((text(n.named_children[0]) for n in self.ctx.tree.root_node.named_children
+        if self._helpers_here is None:
+            root = self.ctx.tree.root_node
+            package = next((text(n.named_children[0]) for n in root.named_children
                             if n.type == "package_clause" and n.named_children), None)
-            helpers = {} if package is None else package_helpers(
+            self._helpers_here = {} if package is None else package_helpers(
                 os.path.dirname(os.path.abspath(self.ctx.path)), package, self.ctx.project.go_mod)
-            found = self._helpers_of_file = (self.ctx, helpers)
-        return found[1]
+        return self._helpers_here
 
     def _builds_value(self, node) -> bool:
         if builds(self.ctx.go, node) is not None:
@@ -271,24 +283,40 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = skips_test_code(self)
-        self._helpers = {} if self._skip else self._module_helpers(node)
+        self._defs = {} if self._skip else _module_functions(node)
+        self._calls: list[tuple[cst.Call, list]] = []  # calls that may build a client, or call a function of ours
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._skip:
             return
-        what, how, related, probe = self._builds(node), "", [], node
-        if what is None:
-            helper = self._helpers.get(node.func.value) if isinstance(node.func, cst.Name) else None
-            if helper is None or self._defines(node, node.func.value):
-                return
+        last = _last_name(node.func)
+        if last in self._defs or last in PY_CONFIG_LOADERS or last.endswith(("Api", "ApiClient", "Client")):
+            chain = list(self._ancestors(node))
+            self._calls.append((node, chain))  # cheap before resolving names: no builder is called anything else
+            what = self._builds(node)
+            if what is not None:
+                self._check(node, chain, what)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        """Calls of the module's helpers, once every function of the module is known."""
+        if self._skip or not self._calls:
+            return
+        helpers = self._module_helpers()
+        for call, chain in self._calls:
+            helper = helpers.get(call.func.value) if isinstance(call.func, cst.Name) else None
+            if helper is None or _defined_in(chain, call.func.value):
+                continue
             what, via, uses_params = helper
-            if not uses_params:
-                probe = node.with_changes(args=())  # its arguments never reach the builder
             shown_via = _short(self.ctx.tree.code_for_node(via.func))
-            how = f" (`{node.func.value}` calls `{shown_via}()` every time)"
-            related = [(via, f"`{shown_via}()`, in `{node.func.value}`")]
+            self._check(call, chain, what, f" (`{call.func.value}` calls `{shown_via}()` every time)",
+                        [(via, f"`{shown_via}()`, in `{call.func.value}`")],
+                        call if uses_params else call.with_changes(args=()))  # arguments that never reach it
+
+    def _check(self, node: cst.Call, chain: list, what: str, how: str = "", related=(), probe=None) -> None:
+        """Report ``node`` if it runs again on every iteration of a loop or every request
+        of a handler; ``probe`` stands for it when its inputs are judged (default: itself)."""
+        probe = node if probe is None else probe
         shown = f"`{_short(self.ctx.tree.code_for_node(node.func))}()`"
-        chain = list(self._ancestors(node))
         if self._lazy_init(chain):
             return
         for i, anc in enumerate(chain):
@@ -308,42 +336,36 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
                             related=related)
 
     # ---- the module's own helpers ----
-    def _module_helpers(self, module: cst.Module) -> dict:
+    def _module_helpers(self) -> dict:
         """Module-level functions (and classes, by their ``__init__``) that build a
         client on every call: name -> (what, the builder call inside, whether the
-        function's parameters reach that call's arguments). Not those
-        that keep it (``@lru_cache``, ``if _api is None``, ``global _api``)."""
-        bodies = {}
-        for stmt in module.body:
-            if isinstance(stmt, cst.FunctionDef):
-                bodies[stmt.name.value] = stmt
-            elif isinstance(stmt, cst.ClassDef):
-                init = next((s for s in stmt.body.body if isinstance(s, cst.FunctionDef)
-                             and s.name.value == "__init__"), None)
-                if init is not None:
-                    bodies[stmt.name.value] = init
-        helpers: dict[str, tuple[str, cst.Call, bool]] = {}  # name -> (what, builder call, uses_params)
+        function's parameters reach that call's arguments). Not those that keep
+        it (``@lru_cache``, ``if _api is None``, ``global _api``)."""
+        calls: dict[str, list] = {}  # function name -> its calls that may build a client
+        for call, chain in self._calls:
+            owner = _top_function(chain, self._defs)
+            if owner is not None and _last_name(call.func) != owner:
+                calls.setdefault(owner, []).append((call, chain))
+        helpers: dict[str, tuple[str, cst.Call, bool]] = {}
         for _ in range(3):  # helpers that call helpers, three deep
             grown = False
-            for name, fn in bodies.items():
-                if name not in helpers and not any(isinstance(n, cst.Global) for n in walk(fn.body)):
-                    found = self._builds_every_call(fn, helpers)
-                    if found is not None:
-                        helpers[name] = found
+            for name, found in calls.items():
+                if name not in helpers and not _keeps_global(self._defs[name]):
+                    helper = self._builds_every_call(self._defs[name], found, helpers)
+                    if helper is not None:
+                        helpers[name] = helper
                         grown = True
             if not grown:
                 break
         return helpers
 
-    def _builds_every_call(self, fn: cst.FunctionDef, helpers: dict):
+    def _builds_every_call(self, fn: cst.FunctionDef, calls: list, helpers: dict):
         found = None
-        for node in walk(fn.body):
-            if not isinstance(node, cst.Call) or isinstance(node.func, cst.Name) and node.func.value == fn.name.value:
-                continue
+        for node, chain in calls:
             what = self._builds(node)
             if what is None and isinstance(node.func, cst.Name) and node.func.value in helpers:
                 what = helpers[node.func.value][0]
-            if what is None or self._lazy_init(list(self._ancestors(node))):
+            if what is None or self._lazy_init(chain):
                 continue
             if found is None or found[0].startswith("loads"):
                 found = (what, node)  # the client it builds tells more than the configuration it loads
@@ -352,11 +374,6 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
         what, call = found
         callee = call.func.value if isinstance(call.func, cst.Name) else None
         return what, call, (helpers[callee][2] if callee in helpers else _reaches(fn, call))
-
-    def _defines(self, call: cst.Call, name: str) -> bool:
-        """A call inside the helper's own definition (recursion, or its class)."""
-        return any(isinstance(a, (cst.FunctionDef, cst.ClassDef)) and a.name.value == name
-                   for a in self._ancestors(call))
 
     # ---- what the call builds ----
     def _builds(self, call: cst.Call) -> Optional[str]:
@@ -507,6 +524,51 @@ def _root_names(node) -> set[str]:
         else:
             stack.extend(n.children)
     return out
+
+
+def _module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
+    """Module-level functions by name, and classes by their ``__init__``."""
+    out = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            out[stmt.name.value] = stmt
+        elif isinstance(stmt, cst.ClassDef):
+            init = next((s for s in stmt.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
+                        None)
+            if init is not None:
+                out[stmt.name.value] = init
+    return out
+
+
+def _top_function(chain: list, defs: dict) -> Optional[str]:
+    """The name of the module-level function (or class, for its ``__init__``) whose
+    every call runs the call with ancestors ``chain`` (not one nested in a closure)."""
+    scopes = [a for a in chain if isinstance(a, (cst.FunctionDef, cst.ClassDef, cst.Lambda))]
+    if not scopes or not isinstance(scopes[0], cst.FunctionDef) or len(scopes) > 2:
+        return None
+    top = scopes[-1]
+    if len(scopes) == 2 and not isinstance(top, cst.ClassDef):
+        return None
+    return top.name.value if defs.get(top.name.value) is scopes[0] else None
+
+
+def _defined_in(chain: list, name: str) -> bool:
+    """A call inside the helper's own definition (recursion, or its class)."""
+    return any(isinstance(a, (cst.FunctionDef, cst.ClassDef)) and a.name.value == name for a in chain)
+
+
+def _keeps_global(fn: cst.FunctionDef) -> bool:
+    """``global _api`` (at the top level of its body, where it is written): it keeps
+    what it builds in a module variable."""
+    return any(isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(x, cst.Global) for x in stmt.body)
+               for stmt in fn.body.body)
+
+
+def _last_name(func) -> str:
+    """``CoreV1Api`` of ``client.CoreV1Api``, ``get_api`` of ``get_api``."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _reaches(fn: cst.FunctionDef, call: cst.Call) -> bool:

@@ -6,6 +6,7 @@ non-test file of the package and indexed once per directory."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -224,21 +225,36 @@ def package_helpers(directory: str, package: str, go_mod) -> dict[str, Helper]:
 
 @lru_cache(maxsize=256)
 def _package_helpers(directory: str, package: str, go_mod) -> dict[str, Helper]:
-    functions = {}  # name -> (declaration, semantics, path)
+    sources = {}
     for path in _package_files(directory, package):
         with open(path, "rb") as f:
-            data = f.read()
-        if not any(w in data for w in (*BUILDER_WORDS, b"k8s.io/client-go")):
-            continue  # no builder, and no client type to return
-        tree = parser("go").parse(data)
-        if not _declares_package(tree.root_node, package):
-            continue
-        sem = GoSemantics(tree, go_mod)
-        for node in tree.root_node.named_children:
-            if node.type == "function_declaration" and _returns_client(sem, node):
-                functions[text(node.child_by_field_name("name"))] = (node, sem, path)
+            sources[path] = f.read()
+    functions = {}  # name -> (declaration, semantics, path)
     helpers: dict[str, Helper] = {}
+    # parse the files that call a builder, then those that call a helper found so far
+    wanted = [p for p, data in sources.items() if any(w in data for w in BUILDER_WORDS)]
     for _ in range(3):  # helpers that call helpers, three deep
+        for path in wanted:
+            tree = parser("go").parse(sources.pop(path))
+            if _declares_package(tree.root_node, package):
+                sem = GoSemantics(tree, go_mod)
+                for node in tree.root_node.named_children:
+                    if node.type == "function_declaration" and _returns_client(sem, node):
+                        functions[text(node.child_by_field_name("name"))] = (node, sem, path)
+        new = _grow(functions, helpers)
+        if not new:
+            break
+        called = re.compile(rb"\b(?:%s)\s*\(" % b"|".join(re.escape(n.encode()) for n in new))
+        wanted = [p for p, data in sources.items() if called.search(data)]
+    return helpers
+
+
+def _grow(functions: dict, helpers: dict[str, Helper]) -> list[str]:
+    """Add to ``helpers`` the functions that build a client on every call (helpers
+    that call helpers too); the names added."""
+    added = []
+    grown = True
+    while grown:
         grown = False
         for name, (fn, sem, path) in functions.items():
             if name not in helpers:
@@ -247,10 +263,9 @@ def _package_helpers(directory: str, package: str, go_mod) -> dict[str, Helper]:
                     what, via = found
                     helpers[name] = Helper(name, what, text(via.child_by_field_name("function")), path,
                                            via.start_point[0] + 1, _reaches(fn, via, helpers))
+                    added.append(name)
                     grown = True
-        if not grown:
-            break
-    return helpers
+    return added
 
 
 def _package_files(directory: str, package: str) -> list[str]:
