@@ -76,7 +76,9 @@ A delete is reported when it happens
 - in a helper that deletes one pod (`killPod(ctx, cs, pod)`,
   `self._kill(pod)`) when a function of the same file calls it in one of the
   places above (a function named after a drain, a loop over a node's pods);
-  the finding names the caller and points at the call.
+  the finding names the caller and points at the call. A method named like a
+  client verb (`Delete`) is not followed: its calls cannot be told apart from
+  the client's own.
 
 A loop of deletes with none of these signals (a chaos experiment killing pods,
 a controller removing the pods it owns, a CLI deleting what the user named) is

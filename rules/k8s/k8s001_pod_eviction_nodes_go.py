@@ -22,6 +22,8 @@ from .k8s001_pod_eviction import words
 NAMED_FUNCS = ("function_declaration", "method_declaration")
 STRINGS = ("interpreted_string_literal", "raw_string_literal")
 NODE_FIELD = "spec.nodeName"
+#: method names every client has: a method named so is not told apart from them by name
+API_VERBS = {"Delete", "DeleteCollection", "Create", "Update", "Patch", "Get", "List"}
 
 
 def enclosing_loop(node):
@@ -162,13 +164,17 @@ class NodeScope:
 
     # ---- a per-pod helper called for each pod of a node ----
     def call_sites(self, fn):
-        """Calls of the named function ``fn`` in this file."""
+        """Calls of the named function ``fn`` in this file: ``kill(...)`` for a
+        function, ``x.kill(...)`` for a method (not ``Delete``, which is every
+        client's verb and would match calls of other types)."""
         name = function_name(fn)
-        if not name:
+        method = fn.type == "method_declaration"
+        if not name or (method and name in API_VERBS):
             return
-        root = fn.parent
-        for n in walk(root):
-            if n.type == "call_expression" and self.callee(n) == name and not _inside(n, fn):
+        for n in walk(fn.parent):
+            if n.type != "call_expression" or self.callee(n) != name or _inside(n, fn):
+                continue
+            if (n.child_by_field_name("function").type == "selector_expression") == method:
                 yield n
 
 
