@@ -219,16 +219,21 @@ class Helper:
 
 def package_helpers(directory: str, package: str, go_mod) -> dict[str, Helper]:
     """The helpers declared in the non-test files of the package ``package`` in
-    ``directory``, by name (cached per directory and process)."""
-    return _package_helpers(os.path.abspath(directory), package, go_mod)
+    ``directory``, by name (cached per directory and process until one of its
+    files changes: the language server and repeated runs see edits)."""
+    directory = os.path.abspath(directory)
+    return _package_helpers(directory, package, go_mod, _package_files(directory))
 
 
 @lru_cache(maxsize=256)
-def _package_helpers(directory: str, package: str, go_mod) -> dict[str, Helper]:
+def _package_helpers(directory: str, package: str, go_mod, files: tuple) -> dict[str, Helper]:
     sources = {}
-    for path in _package_files(directory, package):
-        with open(path, "rb") as f:
-            sources[path] = f.read()
+    for path, _, _ in files:
+        try:
+            with open(path, "rb") as f:
+                sources[path] = f.read()
+        except OSError:
+            continue
     functions = {}  # name -> (declaration, semantics, path)
     helpers: dict[str, Helper] = {}
     # parse the files that call a builder, then those that call a helper found so far
@@ -268,13 +273,22 @@ def _grow(functions: dict, helpers: dict[str, Helper]) -> list[str]:
     return added
 
 
-def _package_files(directory: str, package: str) -> list[str]:
+def _package_files(directory: str) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of the non-test ``.go`` files of ``directory``."""
     try:
-        names = sorted(os.listdir(directory))
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
-        return []
-    return [os.path.join(directory, n) for n in names
-            if n.endswith(".go") and not n.endswith("_test.go") and os.path.isfile(os.path.join(directory, n))]
+        return ()
+    out = []
+    for e in entries:
+        if e.name.endswith(".go") and not e.name.endswith("_test.go"):
+            try:
+                st = e.stat()
+            except OSError:
+                continue
+            if e.is_file():
+                out.append((e.path, st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def _declares_package(root, package: str) -> bool:
