@@ -48,11 +48,12 @@ def check(language: str, data: bytes, tree: ts.Tree) -> ParseProblems | None:
     if not tree.root_node.has_error:
         return None
     rewritten = None
-    if language in ("typescript", "tsx"):
+    if language in ("typescript", "tsx", "javascript"):
         rewritten = typescript_rewrite(language, data, tree)
         if rewritten is not None and not rewritten.root_node.has_error:
-            return ParseProblems((), None, f"valid TypeScript that {_version('tree-sitter-typescript')} "
-                                           "cannot parse (a known gap of its grammar)", rewritten)
+            grammar = _version("tree-sitter-javascript" if language == "javascript" else "tree-sitter-typescript")
+            return ParseProblems((), None, f"valid code that {grammar} cannot parse (a known gap of its grammar)",
+                                 rewritten)
     regions = tuple(error_regions(tree))
     if language == "go":
         judge = _go_judge()
@@ -201,8 +202,12 @@ def _go_query() -> ts.Query:
 # * an escaped backtick in a template literal type (`Missing \`Self\` generic`);
 # * type arguments of a tagged template on a member (styled-components:
 #   styled.div<{ $wide?: boolean }>`...`): blanked;
-# * (TSX) a bare `&` in JSX text or an attribute string (`Ray & Batch`,
-#   `href="...?a=1&b=2"`): a space instead.
+# * (TSX, JSX) a bare `&` in JSX text or an attribute string (`Ray & Batch`,
+#   `href="...?a=1&b=2"`): a space instead;
+# * (also JavaScript) an escape that is not one in a tagged template
+#   (String.raw`\uc1`, allowed since ES2018; swagger-ui's bundle): its `\` a space.
+# Each also rewrites the JavaScript grammar's copy: the constructs are invalid
+# JavaScript, so a rewrite there can only turn an error into another.
 _TS_VARIANCE = re.compile(rb"(?<=[<,])(\s*)(in\s+out|in|out)(?=\s+[A-Za-z_$])")
 _TS_NEWLINE_GENERIC = re.compile(rb"(?m)^[ \t](?=[ \t]*<\s*[A-Za-z_$])")
 _TS_MEMBER_END = re.compile(rb"[A-Za-z0-9_$)\]>}]")
@@ -212,6 +217,7 @@ _TS_TYPE_NAMED_PARAM = re.compile(
     rb"(?=[ \t]*[,)][^;{}]*?=>)")
 _TS_ESCAPED_BACKTICK = re.compile(rb"\\`")
 _TS_TAGGED_TYPE_ARGS_END = re.compile(rb">`")
+_JS_BAD_ESCAPE = re.compile(rb"\\(?:u(?![0-9a-fA-F]{4}|\{)|x(?![0-9a-fA-F]{2}))")
 _TS_TYPE_ARGS_SCAN = 2000  # bytes to look back for the `<` of a tagged template's type arguments
 
 
@@ -266,7 +272,12 @@ def typescript_rewrite(language: str, data: bytes, tree: ts.Tree | None = None) 
         if start > 0:
             out[start:m.start() + 1] = b" " * (m.start() + 1 - start)
             edits += (start, m.start() + 1)
-    if language == "tsx" and tree is not None:
+    for m in _JS_BAD_ESCAPE.finditer(data):
+        node = tree.root_node.descendant_for_byte_range(m.start(), m.end()) if tree is not None else None
+        if node is None or node.is_error or (node.parent is not None and node.parent.is_error):
+            out[m.start()] = 0x20
+            edits += (m.start(), m.start() + 1)
+    if language in ("tsx", "javascript") and tree is not None:
         for start, end in error_regions(tree):
             node = tree.root_node.descendant_for_byte_range(start, end)
             if data[start:start + 1] == b"&" and node.parent is not None \
