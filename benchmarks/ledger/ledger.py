@@ -99,6 +99,8 @@ def cmd_run(args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     cnlint = shlex.split(args.cnlint)
     for repo in manifest():
+        if args.only and repo["name"] not in args.only:
+            continue
         root = Path(args.corpus) / folder(repo["name"])
         if not root.is_dir():
             raise SystemExit(f"{root} is missing: run `ledger.py fetch` first")
@@ -106,9 +108,12 @@ def cmd_run(args) -> None:
         for run, extra in RUNS.items():
             cmd = [*cnlint, "check", "--isolated", "--no-cache", "--exit-zero", "--format", "json", *extra, "."]
             proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
-            if proc.returncode != 0:
+            try:
+                doc = json.loads(proc.stdout)
+            except json.JSONDecodeError:
                 raise SystemExit(f"{repo['name']}: {shlex.join(cmd)} exited {proc.returncode}\n{proc.stderr}")
-            doc = json.loads(proc.stdout)
+            if proc.returncode != 0:  # a rule crashed on a file: its findings elsewhere still count
+                print(f"{repo['name']}: exit {proc.returncode}: {proc.stderr.strip()}", file=sys.stderr)
             (out / f"{folder(repo['name'])}.{run}.json").write_text(proc.stdout)
             meta[run] = {"findings": len(doc["findings"]), "files": doc["summary"]["files"],
                          "generated": doc["summary"].get("generated", 0),
@@ -157,14 +162,17 @@ def table(out: Path, known: dict) -> tuple[str, list]:
     from cnlint.loader import load_rules
 
     registry = load_rules(plugins=[])
-    rows = ["| rule | on by default | defaults | every rule on | true | false | debatable | unlabelled "
-            "| precision | per 100k lines (defaults) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| rule | on by default | severity | test code | defaults | every rule on | true | false | debatable "
+            "| unlabelled | precision | per 100k lines (defaults) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for rid in sorted(set(s["rules"]) | set(registry.rules)):
         c = s["rules"].get(rid, collections.Counter())
         info = registry.rules.get(rid)
         on = "yes" if info is None or info.meta.enabled_by_default else "no"
+        skip = info and info.meta.options.get("skip-test-files")
+        tests = "-" if info is None else "linted" if skip is None or not skip.default else "skipped"
+        severity = info.meta.severity if info else "-"
         p = precision(c)
-        rows.append(f"| {rid} | {on} | {c['defaults']} | {c['all']} | {c['true']} | {c['false']} "
+        rows.append(f"| {rid} | {on} | {severity} | {tests} | {c['defaults']} | {c['all']} | {c['true']} | {c['false']} "
                     f"| {c['debatable']} | {c['unlabelled']} | {'-' if p is None else f'{p:.2f}'} "
                     f"| {100_000 * c['defaults'] / lines:.2f} |")
     total = collections.Counter()
@@ -219,6 +227,7 @@ def main() -> None:
     r.add_argument("--out", **results)
     r.add_argument("--cnlint", default=f"{shlex.quote(sys.executable)} -m cnlint",
                    help="the command to run (to score another version)")
+    r.add_argument("--only", nargs="+", metavar="OWNER/NAME", help="run only these repositories")
     c = sub.add_parser("compare", help="score the reports against the labels")
     c.add_argument("--out", **results)
     c.add_argument("--write-results", action="store_true", help="prepend the table to RESULTS.md")
