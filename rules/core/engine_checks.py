@@ -21,11 +21,14 @@ tree-sitter-typescript less the constructs its grammar is known not to know.
 
 ## When it stays quiet
 Valid code is never reported, even where the grammar cnlint's rules read
-(tree-sitter-go 0.25, tree-sitter-typescript 0.23) is older than the language:
-Go 1.26's `new(expr)`, functions of one's own named `new` or `make`, Go 1.27's
-generic methods, TypeScript's variance annotations (`<in out T>`), overloaded
-call signatures without `;`, a function type whose parameter is named like a
-type (`(boolean) => void`), an escaped backtick in a template literal type.
+(tree-sitter-go 0.25, tree-sitter-typescript 0.23, tree-sitter-javascript
+0.25) is older than the language: Go 1.26's `new(expr)`, functions of one's
+own named `new` or `make`, Go 1.27's generic methods; TypeScript's variance
+annotations (`<in out T>`), overloaded call signatures without `;`, a function
+type whose parameter is named like a type (`(boolean) => void`), an escaped
+backtick in a template literal type, type arguments of a tagged template on a
+member (``styled.div<Props>`...` ``); a bare `&` in JSX text; an escape
+that is not one in a tagged template (``String.raw`\\uc1` ``).
 The rules then read a tree of a copy of the file in which these constructs are
 rewritten at the same byte positions, so they check all of the file. If some
 lines still cannot be read, cnlint says which in a `not-analysed` notice (a
