@@ -7,7 +7,8 @@ condition on that setting: ``if self.insecure: ctx.verify_mode = CERT_NONE``,
 same as assigning the flag itself (``InsecureSkipVerify: cfg.Insecure``),
 which the rule never reports.
 
-The backends find the conditions around a finding (``if``, ternaries) and ask
+The backends find the conditions around a finding (``if``, ternaries, and an
+earlier ``if`` that returns, whose ``else`` is the rest of the block) and ask
 :func:`guarded_branches` which of their branches run only when a setting says
 "do not verify". The test is on the words of the condition, whatever the
 language:
@@ -72,11 +73,40 @@ def under_users_setting(node, stop_types) -> bool:
         if parent.type in _BRANCHING:
             cond = parent.child_by_field_name("condition")
             branch = _branch(parent, child)
-            if cond is not None and branch is not None and \
-                    branch in guarded_branches(cond.text.decode("utf-8", "replace")):
+            if cond is not None and branch is not None and _guards(cond, branch):
                 return True
+        if _after_early_exit(child):
+            return True
         child, parent = parent, parent.parent
     return False
+
+
+def _guards(cond, branch: str) -> bool:
+    return branch in guarded_branches(cond.text.decode("utf-8", "replace"))
+
+
+def _after_early_exit(statement) -> bool:
+    """``if !cfg.Insecure { return secure }`` before ``statement``: the code after it
+    runs only on the user's "do not verify" setting (the ``else`` of the ``if``)."""
+    sib = statement.prev_named_sibling
+    while sib is not None:
+        if sib.type == "if_statement" and sib.child_by_field_name("alternative") is None:
+            cond = sib.child_by_field_name("condition")
+            if cond is not None and _exits(sib.child_by_field_name("consequence")) and _guards(cond, ELSE):
+                return True
+        sib = sib.prev_named_sibling
+    return False
+
+
+_EXITS = ("return_statement", "throw_statement")
+
+
+def _exits(block) -> bool:
+    """Whether a block (or a single statement) ends in ``return`` or ``throw``."""
+    last = block
+    while last is not None and last.type not in _EXITS and last.named_child_count:
+        last = last.named_children[-1] if last.type in ("block", "statement_block", "statement_list") else None
+    return last is not None and last.type in _EXITS
 
 
 def _branch(branching, child) -> str | None:

@@ -198,7 +198,9 @@ What is not reported:
   `if os.getenv("SKIP_TLS_VERIFY") == "true":`,
   `if v.GetBool("insecure-skip-tls-verify") {`), or a verification setting
   tested for false (`if not verify_ssl:`, `if (!opts.strictSSL)`,
-  `if tls_certificate is False:`, and the `else` of `if verify`). A client
+  `if tls_certificate is False:`, and the `else` of `if verify`); also the
+  code after such an `if` that returns (`if !cfg.Insecure { return secure }`
+  followed by the insecure config). A client
   library that honours its user's choice this way does what
   `InsecureSkipVerify: cfg.Insecure` does, and that is not a defect. A
   condition on anything else (`if tlsEnabled`, `if err != nil`, an automatic

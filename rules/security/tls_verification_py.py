@@ -75,6 +75,14 @@ DEFAULT_CONTEXT = "ssl._create_default_https_context"
 AIOHTTP_CONNECTOR = "aiohttp.TCPConnector"
 
 
+def _exits(body: cst.BaseSuite) -> bool:
+    """Whether an ``if`` body ends in ``return`` or ``raise``."""
+    last = body.body[-1] if body.body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, (cst.Return, cst.Raise))
+
+
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
@@ -94,6 +102,7 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
         self._handled: set[int] = set()  # nodes already reported as part of a call
         self._factory_names: set[str] = set()  # local names of ssl._create_unverified_context
         self._branches: list[tuple[cst.BaseExpression, str]] = []  # the `if` branches we are in
+        self._guarded_rest = [False]  # per block: after `if not insecure: return ...`
         self._patching_default_context = False  # in `ssl._create_default_https_context = ...`
 
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -175,11 +184,24 @@ class TlsVerificationDisabledPython(TlsVerificationDisabled, PythonRule):
     def leave_If_orelse(self, node: cst.If) -> None:
         self._branches.pop()
 
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._guarded_rest.append(False)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self._guarded_rest.pop()
+
+    def leave_If(self, original_node: cst.If) -> None:
+        # `if not self.insecure: return ctx`: the rest of the block is the `else`
+        if original_node.orelse is None and _exits(original_node.body) and \
+                ELSE in guarded_branches(self._module.code_for_node(original_node.test)):
+            self._guarded_rest[-1] = True
+
     def _users_setting(self) -> bool:
         """Inside an `if` that branches on the user's "do not verify" setting
-        (`if self.insecure:`, `if not verify_ssl:`): honouring it is no defect."""
-        return any(branch in guarded_branches(self._module.code_for_node(test))
-                   for test, branch in self._branches)
+        (`if self.insecure:`, `if not verify_ssl:`), or after one that returns
+        otherwise: honouring the setting is no defect."""
+        return any(self._guarded_rest) or any(
+            branch in guarded_branches(self._module.code_for_node(test)) for test, branch in self._branches)
 
     # ---- what an expression is ----
     def _qnames(self, node) -> set[str]:
