@@ -38,7 +38,13 @@ the dynamic client's or controller-runtime's `Watch`) when it is read
   `*metav1.Status` object, and the event is not handed to another function).
 
 Watches from `watchtools.NewRetryWatcher`, `watchtools.UntilWithSync` and
-informers are not reported: they re-establish the watch themselves.
+informers are not reported: they re-establish the watch themselves. Nor are
+a single-value receive whose code asserts the object's type with
+`obj, ok := ev.Object.(*T)` and returns when `!ok` (the empty event of a
+closed channel ends the wait with an error, no spinning), and a range over a
+watch meant to end (`metav1.ListOptions{TimeoutSeconds: ...}` in the `Watch`
+call) whose body checks the object's type the same way (an ERROR's Status is
+not taken for a watched object, and the loop's end is the plan).
 
 ## Why is this bad?
 A watch does not last: the API server ends it after its request timeout
@@ -193,6 +199,8 @@ class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
         body = loop.child_by_field_name("body") if loop is not None else None
         if body is None or self._handles_errors(body, event):
             return
+        if _has_timeout(related[0][0]) and _object_type_checks(body, event):
+            return  # a watch meant to end (TimeoutSeconds) whose loop sees an ERROR's Status as "not mine"
         self.report(clause, f"ranging over {label} without handling `watch.Error` events: an ERROR event "
                             "carries a `*metav1.Status` (410 Gone when the resourceVersion is too old), then the "
                             "channel closes and the loop ends, and nothing watches any more; handle "
@@ -217,6 +225,9 @@ class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
                 return  # ev, ok := <-ch
             if decl.type == "var_spec" and len(decl.children_by_field_name("name")) != 1:
                 return
+        scope = parent.parent if parent.type == "receive_statement" else _enclosing_block(parent)
+        if scope is not None and _object_type_checks(scope, _received_name(parent), leaves=True):
+            return  # the closed channel's empty event fails `ev.Object.(*T)` and the code leaves
         self.report(recv, f"single-value receive from {label}: when the watch ends (server timeout, "
                           "410 Gone, a dropped connection) the channel is closed and this returns an empty event "
                           "at once, forever (a busy loop, and a nil `Object`); use `ev, ok := <-...` and re-watch "
@@ -244,3 +255,46 @@ class WatchChannelUncheckedGo(WatchChannelUnchecked, TreeSitterRule):
                         p.parent.type == "return_statement":
                     return True  # return ev
         return False
+
+
+def _received_name(stmt) -> str:
+    """``ev`` of ``case ev := <-ch`` / ``ev := <-ch``."""
+    left = stmt.child_by_field_name("left")
+    if left is None and stmt.type == "expression_list":
+        left = stmt.parent.child_by_field_name("left") if stmt.parent is not None else None
+    return text(left.named_children[0]) if left is not None and left.named_children else ""
+
+
+def _enclosing_block(node):
+    while node is not None and node.type not in ("block", "communication_case", "expression_case"):
+        node = node.parent
+    return node
+
+
+def _object_type_checks(body, event: str, leaves: bool = False) -> bool:
+    """``obj, ok := ev.Object.(*T)`` then ``if !ok { ... }`` (with ``leaves``: a
+    branch that returns): an ERROR event's Status, or the empty event of a
+    closed channel, is told apart from the objects watched."""
+    oks = set()
+    for n in walk(body):
+        if n.type == "short_var_declaration":
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            value = right.named_children[0] if right is not None and right.named_children else None
+            if left is not None and left.named_child_count == 2 and value is not None and \
+                    value.type == "type_assertion_expression" and \
+                    text(value.child_by_field_name("operand")) == f"{event}.Object":
+                oks.add(text(left.named_children[1]))
+        elif n.type == "if_statement" and oks:
+            cond = n.child_by_field_name("condition")
+            if cond is not None and cond.type == "unary_expression" and \
+                    text(cond.child_by_field_name("operand")) in oks:
+                branch = n.child_by_field_name("consequence")
+                if not leaves or any(x.type == "return_statement" for x in walk(branch)):
+                    return True
+    return False
+
+
+def _has_timeout(watch_call) -> bool:
+    """``Watch(ctx, metav1.ListOptions{TimeoutSeconds: ...})``: a watch meant to end."""
+    return any(n.type == "field_identifier" and text(n) == "TimeoutSeconds" or
+               n.type == "literal_element" and text(n) == "TimeoutSeconds" for n in walk(watch_call))
