@@ -102,6 +102,9 @@ PY_FIXED = textwrap.dedent("""\
     """)
 
 
+LITERALS = ("--rule-option", "NET001.client-literals=true")  # Go client literals are opt-in
+
+
 def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -124,7 +127,7 @@ def test_unsafe_fixes_need_the_flag(workdir):
 def test_diff_shows_unsafe_timeout_fixes_without_writing(workdir):
     (workdir / "client.go").write_text(GO_CLIENT)
     (workdir / "calls.py").write_text(PY_CALLS)
-    r = run("check", ".", "--select", "NET001", "--diff", "--unsafe-fixes", "--no-cache")
+    r = run("check", ".", "--select", "NET001", *LITERALS, "--diff", "--unsafe-fixes", "--no-cache")
     assert r.exit_code == 1
     assert "+\treturn &http.Client{Timeout: 10 * time.Second, Transport: rt}" in r.stdout
     assert "+\t\tTimeout: 10 * time.Second," in r.stdout
@@ -140,7 +143,7 @@ def test_diff_shows_unsafe_timeout_fixes_without_writing(workdir):
 def test_fix_unsafe_writes_and_is_idempotent(workdir):
     (workdir / "client.go").write_text(GO_CLIENT)
     (workdir / "calls.py").write_text(PY_CALLS)
-    r = run("check", ".", "--select", "NET001", "--fix", "--unsafe-fixes", "--no-cache", "--format", "json")
+    r = run("check", ".", "--select", "NET001", *LITERALS, "--fix", "--unsafe-fixes", "--no-cache", "--format", "json")
     assert (workdir / "client.go").read_text() == GO_FIXED
     assert (workdir / "calls.py").read_text() == PY_FIXED
     # what is left (on lines moved down by the fixes) has no automatic fix:
@@ -148,7 +151,7 @@ def test_fix_unsafe_writes_and_is_idempotent(workdir):
     left = json.loads(r.stdout)["findings"]
     assert sorted((f["path"], f["start"]["line"]) for f in left) == [("calls.py", 13), ("client.go", 26)]
     assert r.exit_code == 1
-    again = run("check", ".", "--select", "NET001", "--diff", "--unsafe-fixes", "--no-cache")
+    again = run("check", ".", "--select", "NET001", *LITERALS, "--diff", "--unsafe-fixes", "--no-cache")
     assert again.stdout == ""
     assert "Would fix 0 findings in 0 files." in again.stderr
 
@@ -157,7 +160,7 @@ def test_timeout_option_is_used_by_the_fix(workdir):
     (workdir / "client.go").write_text(GO_CLIENT)
     (workdir / "calls.py").write_text(PY_CALLS)
     (workdir / "slow.py").write_text("import requests\nrequests.get('u')\n")
-    r = run("check", ".", "--select", "NET001", "--fix", "--unsafe-fixes", "--no-cache",
+    r = run("check", ".", "--select", "NET001", *LITERALS, "--fix", "--unsafe-fixes", "--no-cache",
             "--rule-option", "NET001.timeout=2.5")
     assert r.exit_code == 1
     assert "Timeout: 2500 * time.Millisecond, Transport: rt" in (workdir / "client.go").read_text()
@@ -167,14 +170,14 @@ def test_timeout_option_is_used_by_the_fix(workdir):
 def test_go_fix_imports_time_when_missing(workdir):
     (workdir / "bare.go").write_text('package fetch\n\nimport "net/http"\n\nvar c = &http.Client{}\n')
     (workdir / "group.go").write_text('package fetch\n\nimport (\n\t"net/http"\n)\n\nvar d = new(http.Client)\n')
-    r = run("check", ".", "--select", "NET001", "--fix", "--unsafe-fixes", "--no-cache", "--format", "json")
+    r = run("check", ".", "--select", "NET001", *LITERALS, "--fix", "--unsafe-fixes", "--no-cache", "--format", "json")
     assert r.exit_code == 0, r.stdout
     assert (workdir / "bare.go").read_text() == (
         'package fetch\n\nimport "net/http"\nimport "time"\n\nvar c = &http.Client{Timeout: 10 * time.Second}\n')
     assert (workdir / "group.go").read_text() == (
         'package fetch\n\nimport (\n\t"time"\n\t"net/http"\n)\n\n'
         'var d = &http.Client{Timeout: 10 * time.Second}\n')
-    r = run("check", ".", "--select", "NET001", "--diff", "--unsafe-fixes", "--no-cache", "--format", "json")
+    r = run("check", ".", "--select", "NET001", *LITERALS, "--diff", "--unsafe-fixes", "--no-cache", "--format", "json")
     assert r.exit_code == 0  # fixed, and the import compiles: nothing left
 
 

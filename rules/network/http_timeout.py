@@ -12,6 +12,7 @@ from cnlint import Option, Rule
 from cnlint.code_kinds import SKIP_TEST_FILES, TEST_CODE_HELP, skip_test_files_option
 
 TIMEOUT = "timeout"
+CLIENT_LITERALS = "client-literals"
 
 #: fakes and test doubles declared in production files (NewFakeClient, mockServer, class FakeSession, fake_get)
 TEST_DOUBLE = re.compile(r"^_?(?:[Nn]ew)?(?:Fake|Mock|Stub|fake|mock|stub)(?:[A-Z_]|$)")
@@ -28,6 +29,9 @@ class HttpClientWithoutTimeout(Rule):
     options = {
         TIMEOUT: Option(10, "seconds used by the fix (`Timeout: 10 * time.Second`, `timeout=10`)"),
         SKIP_TEST_FILES: skip_test_files_option(True, "tests talk to local test servers"),
+        CLIENT_LITERALS: Option(False, "also report Go `http.Client` values built without a `Timeout` "
+                                       "(`&http.Client{...}`, `new(http.Client)`); off by default, see "
+                                       "\"Client literals\" below"),
     }
     help = """\
 ## What it does
@@ -37,9 +41,9 @@ Reports outgoing HTTP requests that can wait forever for an answer:
   `http.Get`, `http.Post`, `http.Head` and `http.PostForm`, and
   `http.DefaultClient.Do/Get/Post/Head/PostForm`, also through a variable
   that holds nothing else (`client := http.DefaultClient` ... `client.Do(req)`)
-  — they all use `http.DefaultClient`, which has no timeout; and `http.Client` literals
-  (`&http.Client{...}`, `http.Client{...}`, `new(http.Client)`) without a
-  `Timeout` field.
+  — they all use `http.DefaultClient`, which has no timeout; and, when the
+  option `client-literals` is on, `http.Client` literals (`&http.Client{...}`,
+  `http.Client{...}`, `new(http.Client)`) without a `Timeout` field.
 - **Python**: `requests.get/post/put/patch/delete/head/options/request(...)`
   without `timeout=`, the same methods on a `requests.Session` created in the
   same function or class (`s = requests.Session()`, `with requests.Session()
@@ -126,6 +130,22 @@ server's request path), which the rule cannot know for certain.
 ```toml
 [options.NET001]
 timeout = 30
+```
+
+## Client literals
+A Go `http.Client` built without `Timeout` is reported only with the option
+`client-literals = true`. On the precision ledger
+([docs/precision/ledger.md](../precision/ledger.md)) requests through
+`http.DefaultClient` and Python calls without `timeout=` were right every time,
+but only about half of the client literals were: SDKs and API clients build a
+client once and bound every request with the caller's `context` deadline
+(often in another package), where a whole-client `Timeout` would also cut
+large uploads and downloads. Turn it on for services where every outgoing
+call must be bounded by its client:
+
+```toml
+[options.NET001]
+client-literals = true
 ```
 
 What is not reported:

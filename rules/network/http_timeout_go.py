@@ -16,7 +16,7 @@ import re
 from cnlint import TreeSitterRule, golang as go
 from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
 
-from .http_timeout import HttpClientWithoutTimeout
+from .http_timeout import CLIENT_LITERALS, HttpClientWithoutTimeout
 from .http_timeout_go_bounds import RequestBounds, is_test_double
 
 HTTP = "net/http"
@@ -63,6 +63,8 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
             return
         if "net001.call" in captures:
             self._call(captures["net001.call"][0], self.text(captures["net001.fn"][0]))
+        elif not self.options.get(CLIENT_LITERALS):
+            return  # a client built without Timeout is often bounded per request elsewhere (help page)
         elif "net001.lit" in captures:
             self._literal(captures["net001.lit"][0], captures["net001.body"][0])
         elif "net001.newcall" in captures:
