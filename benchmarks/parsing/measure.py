@@ -4,7 +4,7 @@ grammar does not know").
 
 For every file of each corpus (all of them: testdata and generated files too,
 since a user may lint any of them) it parses with the rules' grammar
-(tree-sitter-go, tree-sitter-typescript), then judges each file with an error
+(tree-sitter-go, tree-sitter-typescript, tree-sitter-javascript), then judges each file with an error
 the way the engine does (``cnlint.backends.parse_gaps.check``). For Go it also
 times the alternatives: tree-sitter-golang on every file (a switch of grammar)
 and `gofmt -e` on the failing files (go/parser, the compiler's own parser),
@@ -41,7 +41,11 @@ def files(root: str, exts: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[
 
 
 def language_of(path: str) -> str:
-    return "go" if path.endswith(".go") else "tsx" if path.endswith(".tsx") else "typescript"
+    if path.endswith(".go"):
+        return "go"
+    if path.endswith((".js", ".mjs", ".cjs", ".jsx")):
+        return "javascript"
+    return "tsx" if path.endswith(".tsx") else "typescript"
 
 
 def gofmt_accepts(gofmt: str, path: str) -> bool:
@@ -139,7 +143,8 @@ def main() -> None:
         r["root"] = args.ts
         results.append(r)
     if os.path.isdir(args.ledger):
-        for lang, exts in (("Go", (".go",)), ("TypeScript", (".ts", ".tsx"))):
+        for lang, exts in (("Go", (".go",)), ("TypeScript", (".ts", ".tsx")),
+                           ("JavaScript", (".js", ".mjs", ".cjs", ".jsx"))):
             r = measure(f"ledger repositories, {lang}", files(args.ledger, exts), gofmt)
             r["root"] = args.ledger
             results.append(r)
@@ -149,7 +154,8 @@ def main() -> None:
 
     header = (f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: {version}; "
               f"tree-sitter-go {v('tree-sitter-go')}, tree-sitter-golang {v('tree-sitter-golang')}, "
-              f"tree-sitter-typescript {v('tree-sitter-typescript')}; one process, Python "
+              f"tree-sitter-typescript {v('tree-sitter-typescript')}, "
+              f"tree-sitter-javascript {v('tree-sitter-javascript')}; one process, Python "
               f"{sys.version.split()[0]}, {os.cpu_count()} cores shared")
     text = report(results, header)
     if args.out == "-":
