@@ -56,7 +56,9 @@ def _compile(go: str, module: str) -> gec.PackageEscapes:
 
 
 def _engine(options: dict | None = None, select=("PERF001",)) -> Engine:
-    cfg = Config(root=".", options={"PERF001": dict(options or {})})
+    # the escape analysis itself, as the fixtures' cnlint.toml sets it (advice/ has the defaults)
+    opts = {"report": "every-escape", "report-constructors": True, "skip-test-files": False, **(options or {})}
+    cfg = Config(root=".", options={"PERF001": opts})
     return Engine(cfg, REGISTRY, resolve_selection(cfg, REGISTRY, select=list(select)))
 
 

@@ -308,7 +308,7 @@ def parse_output(text: str, cwd: str, sources: Sources) -> tuple[list[dict], set
             if p:
                 moved.add((*p, m["name"]))
             continue
-        if "inline" in line:
+        if "inlin" in line:  # "can inline", "cannot inline", "inlining call to"
             m = INLINE.match(line)
             if m:
                 p = split_pos(m["pos"], cwd)
@@ -378,7 +378,8 @@ def parse_output(text: str, cwd: str, sources: Sources) -> tuple[list[dict], set
 def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sources) -> None:
     """``actionable``: a positive site that the compiler does not send to
     the heap through another root first, in a function it does not inline
-    or of which an inlined copy escapes at some call site of the build. An inlined copy is reported at the call, with the callee's text
+    (or that no call of the build inlines, unless it is exported) or of
+    which an inlined copy escapes at some call site of the build. An inlined copy is reported at the call, with the callee's text
     (``&T{...}``, ``moved to heap: v``); one that does not escape there is
     on the caller's stack, and returning a value would save nothing."""
     escaping_at: dict[tuple[str, int, int], set[str]] = {}
@@ -391,14 +392,14 @@ def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sou
     for d, _ in can_inline:
         dirs_by_name.setdefault(package_name(d, sources), set()).add(d)
     escaping: set[tuple[str, str, str]] = set()  # (callee directory, callee, allocation) escaping when inlined
+    inlined_somewhere: set[tuple[str, str]] = set()
     for pos, callee in inlined_calls:
-        whats = escaping_at.get(pos)
-        if not whats:
-            continue
         q = QUALIFIER.search(callee)
         name = QUALIFIER.sub("", callee)
         dirs = dirs_by_name.get(q.group(1), set()) if q else {os.path.dirname(pos[0])}
+        whats = escaping_at.get(pos, ())
         for d in dirs:
+            inlined_somewhere.add((d, name))
             for w in whats:
                 escaping.add((d, name, w))
     for rec in records.values():
@@ -406,7 +407,11 @@ def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sou
             rec["actionable"] = False
             continue
         d, func = os.path.dirname(rec["file"]), rec["func"]
-        inlinable = (d, func) in can_inline
+        # An inlinable function that no call of the build inlines is called through a
+        # function value (unexported, or a closure) and allocates; an exported one is
+        # inlined by the callers outside the build.
+        exported = func.rsplit(".", 1)[-1][:1].isupper() and ".func" not in func
+        inlinable = (d, func) in can_inline and ((d, func) in inlined_somewhere or exported)
         rec["inlinable"] = inlinable
         # explained through the heap first (kept or boxed elsewhere, too large for the stack):
         # it allocates whether or not it is returned

@@ -27,7 +27,7 @@ import re
 from cnlint.golang import text
 from cnlint.golang.imports import package_clause, source_directories
 
-from .go_package import IFACE, NAMED, STRUCT, Type, TypeInfo, package_index
+from .go_package import IFACE, NAMED, PREDECLARED_TYPES, Type, TypeInfo, package_index
 
 #: (import path, type name) of library types that must not be copied or are
 #: shared by address by design (copylocks' sync types, plus the ones whose
@@ -169,7 +169,7 @@ class Advice:
 
     # ---- results ----
     @staticmethod
-    def held_in_returned_value(result_typ: Type | None, type_text: str, kind: str, via=()) -> bool:
+    def held_in_returned_value(result_typ: Type | None, type_text: str, kind: str, via=(), notes=()) -> bool:
         """Whether the address reaches the result inside another value (a
         field of a returned struct, a pointer of another type, another
         allocation on the way, ``via``): the pointer
@@ -180,9 +180,9 @@ class Advice:
             node = node.named_children[0]
         if node is None:
             return False
-        if node.type in ("slice_type", "function_type"):
-            return False  # `arr[:]` of a local array; a closure's captures
         if node.type != "pointer_type" or any(getattr(dst, "kind", "") in ("composite", "new") for dst in via):
+            return True  # a slice (`arr[:]` needs heap memory as much as `make`), a struct, a func...
+        if any(_stored_in_field(note) for note in notes):
             return True
         if kind == "variable" or not type_text or not node.named_children:
             return False
@@ -221,6 +221,8 @@ class Advice:
             return None
         if node.type == "qualified_type":
             return "it is another package's type"
+        if node.type == "type_identifier" and text(node) in PREDECLARED_TYPES:
+            return "a pointer to a basic value is an optional value (nil means unset)"
         if node.type == "type_identifier" and self.types.package is not None \
                 and _has_pointer_methods(self.types.package, text(node)):
             return "its methods take a pointer receiver"
@@ -271,9 +273,12 @@ class Advice:
             if n.type == "call_expression" and self._opaque_callee(n.child_by_field_name("function"), package_methods):
                 args = n.child_by_field_name("arguments")
                 for a in args.named_children if args is not None else ():
-                    while a.type in ("unary_expression", "parenthesized_expression") and a.named_children \
-                            and (a.type == "parenthesized_expression" or text(a).startswith("&")):
-                        a = a.named_children[-1] if a.type == "unary_expression" else a.named_children[0]
+                    addr = text(a).startswith("&")
+                    a = _unaddr(a)
+                    while addr and a is not None and a.type == "selector_expression":
+                        a = a.child_by_field_name("operand")  # &v.field: the field's address keeps v
+                    if a is None:
+                        continue
                     if a.type == "identifier" and text(a) in names:
                         return True
             stack.extend(n.named_children)
@@ -319,6 +324,19 @@ def _has_pointer_methods(package, name: str) -> bool:
         rx = re.compile(rb"\nfunc\s*\(\s*(?:[A-Za-z_][A-Za-z0-9_]*\s+)?\*\s*" + re.escape(name.encode()) + rb"\b")
         found = _POINTER_METHODS[key] = any(rx.search(data) for _, data in package.files())
     return found
+
+
+def _stored_in_field(note) -> bool:
+    """Whether a flow step is a store into a field or element (``r.Field = &x``)."""
+    n = note
+    while n is not None and n.type not in ("assignment_statement", "short_var_declaration", "block",
+                                            "function_declaration", "method_declaration", "func_literal"):
+        n = n.parent
+    if n is None or n.type != "assignment_statement":
+        return False
+    left = n.child_by_field_name("left")
+    return left is not None and any(t.type in ("selector_expression", "index_expression")
+                                    for t in left.named_children)
 
 
 def _squash(type_text: str) -> str:

@@ -218,7 +218,7 @@ def parse_output(text: str, cwd: str) -> PackageEscapes:
             if p is not None and p not in res.sites:
                 res.sites[p] = Site(p[0], p[1], p[2], m["what"])
             continue
-        if "inline" in line:
+        if "inlin" in line:  # "can inline", "cannot inline", "inlining call to"
             m = INLINE.match(line)
             if m:
                 p = _split_pos(m["pos"], cwd)

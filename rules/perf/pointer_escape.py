@@ -351,13 +351,14 @@ mode = "compiler"
             return False  # a closure called where it is defined: its result goes into the caller's value
         rtyp = getattr(e.result, "typ", None)
         if advice.returned_as_interface(rtyp) or advice.held_in_returned_value(
-                rtyp, e.type_text, e.kind, [dst for _, dst in e.steps]):
+                rtyp, e.type_text, e.kind, [dst for _, dst in e.steps], [n for n, _ in e.steps if n is not None]):
             return False
         if result_fn is not None and advice.optional_result(result_fn, e.result):
             return False
         if e.closure:
             return False  # captured by a returned closure, which allocates anyway: a value is not the fix
-        if advice.must_stay_pointer(e.typ) is not None or advice.pointer_api(e.typ) is not None:
+        typ = e.typ if e.typ is not None else types.elem(rtyp) if rtyp is not None else None
+        if advice.must_stay_pointer(typ) is not None or advice.pointer_api(typ) is not None:
             return False
         names = {dst.name for _, dst in e.steps if getattr(dst, "kind", "") == "var" and dst.name}
         if e.kind == VARIABLE:
