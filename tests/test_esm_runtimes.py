@@ -81,6 +81,10 @@ def test_vscode_extension_host_node(tmp_path):
     ({"dependencies": {"chalk": "5"}}, {"rollup.config.mjs": "export default {input: 'a.js'}"}, [], ["chalk"]),
     ({}, {"rollup.config.mjs": "import { nodeResolve } from '@rollup/plugin-node-resolve';"}, ["chalk"], []),
     ({"devDependencies": {"@vercel/ncc": "0.38"}}, {}, ["chalk"], []),
+    # VS Code's extension template: a build file calling esbuild's API
+    ({"scripts": {"package": "npm run check-types && node esbuild.js --production"}},
+     {"esbuild.js": "const esbuild = require('esbuild');\nesbuild.context({bundle: true, external: ['vscode']});"},
+     ["chalk"], ["vscode"]),
 ])
 def test_what_a_bundler_inlines(tmp_path, package, files, inlined, external):
     _write(tmp_path, {"package.json": {"name": "p", **package}, **files})
@@ -90,6 +94,8 @@ def test_what_a_bundler_inlines(tmp_path, package, files, inlined, external):
 
 
 def test_no_bundler(tmp_path):
-    _write(tmp_path, {"package.json": {"name": "p", "scripts": {"build": "tsc", "js": "esbuild src/a.ts --outdir=dist"},
-                                       "devDependencies": {"esbuild": "0.24", "vite": "6"}}})
+    _write(tmp_path, {"package.json": {"name": "p", "scripts": {"build": "tsc", "js": "esbuild src/a.ts --outdir=dist",
+                                                                 "transpile": "node build.mjs", "start": "node esbuild.js"},
+                                       "devDependencies": {"esbuild": "0.24", "vite": "6"}},
+                      "build.mjs": "import * as esbuild from 'esbuild';\nawait esbuild.build({entryPoints: ['a.ts']});"})
     assert bundlers.bundler_for(str(tmp_path)) is None

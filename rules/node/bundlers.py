@@ -4,8 +4,9 @@ A file that a bundler packs (webpack, esbuild, rollup, vite, tsup, ncc,
 parcel) never calls ``require('pkg')`` at run time for a package the bundle
 inlines: the bundler resolves the package's ES module at build time. The
 evidence is read from the package that owns the file (its nearest
-package.json): a bundler's config file next to it, a script that runs one, or
-a bundler in its devDependencies. Each bundler's default for dependencies is
+package.json): a bundler's config file next to it, a script that runs one (or
+runs a build file that calls a bundler's API: ``node esbuild.js``), or a
+bundler in its devDependencies. Each bundler's default for dependencies is
 kept, because that decides what is still ``require()``d:
 
 - webpack, esbuild (``--bundle``), ncc, rollup with its node-resolve plugin,
@@ -34,7 +35,11 @@ _CONFIGS = {"webpack.config": "webpack", "rollup.config": "rollup", "vite.config
             "tsup.config": "tsup", "esbuild.config": "esbuild"}
 _CONFIG_EXTS = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts", ".json")
 #: a script command that runs a bundler (``esbuild src/x.ts --bundle``, ``ncc build``, ``vite build``)
-_SCRIPT = re.compile(r"(?:^|[\s;&|(/])(webpack|esbuild|rollup|tsup|ncc\s+build|vite\s+build|parcel\s+build)\b")
+_SCRIPT = re.compile(r"(?:^|[\s;&|(/])(webpack|esbuild|rollup|tsup|ncc\s+build|vite\s+build|parcel\s+build)\b(?!\.)")
+#: a script that runs a build file with node (``node esbuild.js --production``, VS Code's template)
+_BUILD_FILE = re.compile(r"(?:^|[\s;&|(])node\s+(?:-\S+\s+)*([\w./-]+\.[cm]?js)\b")
+#: the bundler API such a file imports
+_BUNDLER_IMPORT = re.compile(r"""(?:require\(\s*|from\s+)['"](esbuild|webpack|rollup|vite|tsup|@vercel/ncc)['"]""")
 #: devDependencies that exist only to bundle (esbuild and vite also serve test runners and dev servers)
 _DEV_DEPS = {"webpack": "webpack", "@vercel/ncc": "ncc", "tsup": "tsup", "rollup": "rollup", "parcel": "parcel"}
 
@@ -83,9 +88,14 @@ def bundler_for(directory: str) -> Bundler | None:
                 return _from_config(name, _read(path), show_path(path), deps)
     scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
     for key, command in scripts.items():
-        m = _SCRIPT.search(command) if isinstance(command, str) else None
+        if not isinstance(command, str):
+            continue
+        m = _SCRIPT.search(command)
         bundler = m and _from_script(m.group(1).split()[0], command,
                                      f"scripts.{key} {command!r} in {show_path(pj)}", deps)
+        if bundler:
+            return bundler
+        bundler = _from_build_file(root, command, deps)
         if bundler:
             return bundler
     dev = data.get("devDependencies") if isinstance(data.get("devDependencies"), dict) else {}
@@ -95,7 +105,20 @@ def bundler_for(directory: str) -> Bundler | None:
     return None
 
 
-def _from_config(name: str, text: str, evidence: str, deps: frozenset[str]) -> Bundler:
+def _from_build_file(root: str, command: str, deps: frozenset[str]) -> Bundler | None:
+    """``node esbuild.js``: a build file that calls a bundler's API."""
+    for m in _BUILD_FILE.finditer(command):
+        path = os.path.join(root, m.group(1))
+        text = _read(path) if os.path.isfile(path) else ""
+        api = _BUNDLER_IMPORT.search(text)
+        if api:
+            return _from_config(api.group(1).rsplit("/", 1)[-1], text, show_path(path), deps)
+    return None
+
+
+def _from_config(name: str, text: str, evidence: str, deps: frozenset[str]) -> Bundler | None:
+    if name == "esbuild" and text and not re.search(r"\bbundle\s*:\s*true", text):
+        return None  # esbuild's API without `bundle: true` only transpiles
     if name == "tsup" or name == "parcel" or (name == "vite" and re.search(r"\bssr\b", text)):
         return Bundler(name, evidence, deps - set(_strings_after(text, "noExternal")))
     if name == "rollup" and not re.search(r"node-?resolve", text, re.IGNORECASE):

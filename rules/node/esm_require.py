@@ -295,14 +295,17 @@ than adding a note, because there is nothing to fix. The bundler is detected in
 the package that owns the file (its nearest package.json): a config file
 (`webpack.config.*`, `rollup.config.*`, `vite.config.*`, `tsup.config.*`,
 `esbuild.config.*`), a script that runs one (`webpack`, `esbuild --bundle`,
-`rollup`, `vite build`, `tsup`, `ncc build`, `parcel build`), or webpack,
-rollup, tsup, parcel or `@vercel/ncc` in devDependencies. What each bundler
+`rollup`, `vite build`, `tsup`, `ncc build`, `parcel build`) or a build file
+that calls a bundler's API (`node esbuild.js`, as in VS Code's extension
+template), or webpack, rollup, tsup, parcel or `@vercel/ncc` in
+devDependencies. What each bundler
 leaves external is still reported, as it is still `require()`d: webpack's
 `externals` (all packages with `webpack-node-externals`), esbuild's
 `--external:pkg` and `--packages=external`, rollup without its node-resolve
 plugin (every package), and the `dependencies`/`peerDependencies` that tsup,
 parcel and vite's SSR build leave external unless `noExternal` names them.
-`esbuild` without `--bundle` only transpiles: nothing is inlined. Override the
+`esbuild` without `--bundle` (or `bundle: true`) only transpiles: nothing is
+inlined. Override the
 detection with the `bundled` option, per package or for everything (in
 `cnlint.toml` the table is `[options.ESM001]`):
 
