@@ -73,8 +73,9 @@ again and again:
   *kubernetes.Clientset { cfg, _ := rest.InClusterConfig(); return
   kubernetes.NewForConfigOrDie(cfg) }`); in Python, a call of a function of
   the same module that builds one every time (`config.load_incluster_config()`
-  then `client.CoreV1Api()`), or of a class whose `__init__` does. Helpers
-  that call such helpers count too (three deep).
+  then `client.CoreV1Api()`), of a class whose `__init__` does, or of such a
+  method of the class the call is in (`self.core()`). Helpers that call such
+  helpers count too (three deep).
 
 Not reported: loops that build one client per item (the arguments depend on
 the loop variable: one client per cluster or kubeconfig context), retry loops
@@ -284,13 +285,15 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
     def visit_Module(self, node: cst.Module) -> None:
         self._skip = skips_test_code(self)
         self._defs = {} if self._skip else _module_functions(node)
+        self._methods = {key.rsplit(".", 1)[1] for key in self._defs if "." in key}
         self._calls: list[tuple[cst.Call, list]] = []  # calls that may build a client, or call a function of ours
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._skip:
             return
         last = _last_name(node.func)
-        if last in self._defs or last in PY_CONFIG_LOADERS or last.endswith(("Api", "ApiClient", "Client")):
+        if last in self._defs or last in self._methods or last in PY_CONFIG_LOADERS or \
+                last.endswith(("Api", "ApiClient", "Client")):
             chain = list(self._ancestors(node))
             self._calls.append((node, chain))  # cheap before resolving names: no builder is called anything else
             what = self._builds(node)
@@ -303,13 +306,15 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
             return
         helpers = self._module_helpers()
         for call, chain in self._calls:
-            helper = helpers.get(call.func.value) if isinstance(call.func, cst.Name) else None
-            if helper is None or _defined_in(chain, call.func.value):
+            key = _call_key(call, chain)
+            helper = helpers.get(key)
+            if helper is None or _defined_in(chain, key):
                 continue
             what, via, uses_params = helper
             shown_via = _short(self.ctx.tree.code_for_node(via.func))
-            self._check(call, chain, what, f" (`{call.func.value}` calls `{shown_via}()` every time)",
-                        [(via, f"`{shown_via}()`, in `{call.func.value}`")],
+            name = key.rsplit(".", 1)[-1]
+            self._check(call, chain, what, f" (`{name}` calls `{shown_via}()` every time)",
+                        [(via, f"`{shown_via}()`, in `{name}`")],
                         call if uses_params else call.with_changes(args=()))  # arguments that never reach it
 
     def _check(self, node: cst.Call, chain: list, what: str, how: str = "", related=(), probe=None) -> None:
@@ -337,14 +342,14 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
 
     # ---- the module's own helpers ----
     def _module_helpers(self) -> dict:
-        """Module-level functions (and classes, by their ``__init__``) that build a
-        client on every call: name -> (what, the builder call inside, whether the
+        """Module-level functions, classes (by their ``__init__``) and methods (called
+        as ``self.method()``) that build a client on every call: name -> (what, the builder call inside, whether the
         function's parameters reach that call's arguments). Not those that keep
         it (``@lru_cache``, ``if _api is None``, ``global _api``)."""
         calls: dict[str, list] = {}  # function name -> its calls that may build a client
         for call, chain in self._calls:
             owner = _top_function(chain, self._defs)
-            if owner is not None and _last_name(call.func) != owner:
+            if owner is not None and _call_key(call, chain) != owner:
                 calls.setdefault(owner, []).append((call, chain))
         helpers: dict[str, tuple[str, cst.Call, bool]] = {}
         for _ in range(3):  # helpers that call helpers, three deep
@@ -363,17 +368,17 @@ class ClientBuiltPerCallPython(ClientBuiltPerCall, PythonRule):
         found = None
         for node, chain in calls:
             what = self._builds(node)
-            if what is None and isinstance(node.func, cst.Name) and node.func.value in helpers:
-                what = helpers[node.func.value][0]
+            key = _call_key(node, chain)
+            if what is None and key in helpers:
+                what = helpers[key][0]
             if what is None or self._lazy_init(chain):
                 continue
             if found is None or found[0].startswith("loads"):
-                found = (what, node)  # the client it builds tells more than the configuration it loads
+                found = (what, node, key)  # the client it builds tells more than the configuration it loads
         if found is None:
             return None
-        what, call = found
-        callee = call.func.value if isinstance(call.func, cst.Name) else None
-        return what, call, (helpers[callee][2] if callee in helpers else _reaches(fn, call))
+        what, call, key = found
+        return what, call, (helpers[key][2] if key in helpers else _reaches(fn, call))
 
     # ---- what the call builds ----
     def _builds(self, call: cst.Call) -> Optional[str]:
@@ -527,16 +532,17 @@ def _root_names(node) -> set[str]:
 
 
 def _module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
-    """Module-level functions by name, and classes by their ``__init__``."""
+    """Module-level functions by name, classes by their ``__init__`` (``Kube``) and
+    their other methods as ``Class.method``."""
     out = {}
     for stmt in module.body:
         if isinstance(stmt, cst.FunctionDef):
             out[stmt.name.value] = stmt
         elif isinstance(stmt, cst.ClassDef):
-            init = next((s for s in stmt.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
-                        None)
-            if init is not None:
-                out[stmt.name.value] = init
+            for m in stmt.body.body:
+                if isinstance(m, cst.FunctionDef):
+                    init = m.name.value == "__init__"
+                    out[stmt.name.value if init else f"{stmt.name.value}.{m.name.value}"] = m
     return out
 
 
@@ -549,12 +555,29 @@ def _top_function(chain: list, defs: dict) -> Optional[str]:
     top = scopes[-1]
     if len(scopes) == 2 and not isinstance(top, cst.ClassDef):
         return None
-    return top.name.value if defs.get(top.name.value) is scopes[0] else None
+    key = top.name.value if len(scopes) == 1 or scopes[0].name.value == "__init__" else \
+        f"{top.name.value}.{scopes[0].name.value}"
+    return key if defs.get(key) is scopes[0] else None
 
 
-def _defined_in(chain: list, name: str) -> bool:
-    """A call inside the helper's own definition (recursion, or its class)."""
-    return any(isinstance(a, (cst.FunctionDef, cst.ClassDef)) and a.name.value == name for a in chain)
+def _call_key(call: cst.Call, chain: list) -> Optional[str]:
+    """How ``_module_functions`` names what ``call`` calls: ``helper(...)``, ``Kube(...)``,
+    or ``self.method(...)`` / ``cls.method(...)`` inside a method of ``Class``."""
+    if isinstance(call.func, cst.Name):
+        return call.func.value
+    if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and \
+            call.func.value.value in ("self", "cls"):
+        cls = next((a for a in chain if isinstance(a, cst.ClassDef)), None)
+        return f"{cls.name.value}.{call.func.attr.value}" if cls is not None else None
+    return None
+
+
+def _defined_in(chain: list, key: str) -> bool:
+    """A call inside the helper's own definition (recursion, its class, or for
+    ``Class.method`` that method itself)."""
+    names = key.split(".")
+    scopes = [a.name.value for a in reversed(chain) if isinstance(a, (cst.FunctionDef, cst.ClassDef))]
+    return scopes[:len(names)] == names or len(names) == 1 and names[0] in scopes
 
 
 def _keeps_global(fn: cst.FunctionDef) -> bool:
