@@ -11,12 +11,12 @@ from libcst.metadata import ParentNodeProvider
 
 from cnlint import PythonRule, Rule, TreeSitterRule
 from cnlint.code_kinds import SKIP_TEST_FILES, skips_test_code
-from cnlint.golang import enclosing_loops, text
+from cnlint.golang import enclosing, enclosing_loops, text
 from cnlint.python import is_k8s_name, is_none, walk
 
 from .k8s008_go_helpers import (
-    BUILDER_WORDS, Helper, builds, is_config, lazy_init, package_helpers, per_iteration, running_function,
-    same_every_time,
+    BUILDER_WORDS, Helper, builds, helper_key, is_config, lazy_init, package_helpers, per_iteration, receiver,
+    running_function, same_every_time,
 )
 from .options import SKIP_TEST_FILES_OPTION
 
@@ -67,8 +67,9 @@ again and again:
   `self`) is `request`.
 - **Through the project's own helpers**, in a loop or a handler as above:
   in Go, a call of a package-level function of the same package (in any of
-  its non-test files) that builds a client or config every time it runs and
-  returns a client-go or controller-runtime type
+  its non-test files), or of a method on the caller's own receiver
+  (`s.client()` in a method of the same type), that builds a client or
+  config every time it runs and returns a client-go or controller-runtime type
   (`GenerateK8sClient().CoreV1()...`, `func GenerateK8sClient()
   *kubernetes.Clientset { cfg, _ := rest.InClusterConfig(); return
   kubernetes.NewForConfigOrDie(cfg) }`); in Python, a call of a function of
@@ -199,16 +200,15 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
         if skips_test_code(self) or not self._helpers():
             return
         data = self.ctx.source.data
-        for name, helper in self._helpers().items():
+        for key, helper in self._helpers().items():
+            name = key.rsplit(".", 1)[-1]
             for m in re.finditer(rb"\b%s\s*\(" % re.escape(name.encode()), data):
-                ident = root.descendant_for_byte_range(m.start(), m.start() + len(name))
-                call = ident.parent if ident is not None and ident.type == "identifier" else None
-                if call is None or call.type != "call_expression" or \
-                        call.child_by_field_name("function") != ident or self._inside(call, name):
-                    continue
-                self._check(call, f"`{name}()`", helper.what,
-                            f" (it calls `{helper.via}` every time, {self._where(helper)})",
-                            None if helper.uses_params else [])  # arguments that never reach the builder
+                call = self._call_of(root.descendant_for_byte_range(m.start(), m.start() + len(name)), key)
+                if call is not None:
+                    shown = text(call.child_by_field_name("function"))
+                    self._check(call, f"`{shown}()`", helper.what,
+                                f" (it calls `{helper.via}` every time, {self._where(helper)})",
+                                None if helper.uses_params else [])  # arguments that never reach the builder
 
     def _check(self, call, shown: str, what: str, how: str, inputs) -> None:
         if lazy_init(call):
@@ -243,12 +243,27 @@ class ClientBuiltPerCallGo(ClientBuiltPerCall, TreeSitterRule):
         return callee is not None and callee.type == "identifier" and text(callee) in self._helpers()
 
     @staticmethod
-    def _inside(call, name: str) -> bool:
-        """A helper calling itself, or a call in its own declaration."""
-        node = call.parent
-        while node is not None and node.type != "function_declaration":
-            node = node.parent
-        return node is not None and text(node.child_by_field_name("name")) == name
+    def _call_of(name_node, key: str):
+        """The call of helper ``key`` whose name is ``name_node``: ``helper(...)``, or
+        ``s.method(...)`` on the receiver of a method of the same type; not a call in
+        the helper's own declaration (recursion)."""
+        fn = name_node if "." not in key else name_node.parent if name_node is not None else None
+        call = fn.parent if fn is not None else None
+        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != fn:
+            return None
+        method = enclosing(call, ("function_declaration", "method_declaration"))
+        if method is not None and helper_key(method) == key:
+            return None
+        if name_node.type == "identifier" and "." not in key:
+            return call
+        if fn.type != "selector_expression" or "." not in key or method is None or \
+                method.type != "method_declaration":
+            return None
+        recv = receiver(method)
+        operand = fn.child_by_field_name("operand")
+        if recv is None or operand is None or text(operand) != recv[0] or f"{recv[1]}.{text(name_node)}" != key:
+            return None
+        return call
 
     def _where(self, helper: Helper) -> str:
         here = os.path.abspath(self.ctx.path)

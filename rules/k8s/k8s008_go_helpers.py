@@ -206,10 +206,37 @@ def assigned_names(stmt) -> set[str]:
 
 # ------------------------------------------------------------------ the package's helpers
 
+def helper_key(fn) -> Optional[str]:
+    """How helpers are named: ``GenerateK8sClient`` for a function, ``Server.client``
+    for a method (its receiver's type without the pointer); None for other nodes."""
+    name = fn.child_by_field_name("name")
+    if fn.type == "function_declaration" and name is not None:
+        return text(name)
+    if fn.type == "method_declaration" and name is not None:
+        recv = receiver(fn)
+        return f"{recv[1]}.{text(name)}" if recv is not None else None
+    return None
+
+
+def receiver(method) -> Optional[tuple[str, str]]:
+    """(receiver name, its type name) of ``func (s *Server) m()``."""
+    plist = method.child_by_field_name("receiver")
+    decl = plist.named_children[0] if plist is not None and plist.named_children else None
+    if decl is None or decl.type != "parameter_declaration":
+        return None
+    names = decl.children_by_field_name("name")
+    typ = decl.child_by_field_name("type")
+    while typ is not None and typ.type in ("pointer_type", "generic_type"):
+        typ = typ.named_children[0] if typ.type == "pointer_type" else typ.child_by_field_name("type")
+    if not names or typ is None or typ.type != "type_identifier":
+        return None
+    return text(names[0]), text(typ)
+
+
 @dataclass(frozen=True)
 class Helper:
-    """A package-level function that builds a client on every call."""
-    name: str
+    """A package-level function, or a method, that builds a client on every call."""
+    name: str       # as ``helper_key`` names it
     what: str       # what it builds, as ``builds`` says it
     via: str        # the builder call inside it, as written (``kubernetes.NewForConfig``)
     path: str       # the file it is declared in
@@ -244,12 +271,13 @@ def _package_helpers(directory: str, package: str, go_mod, files: tuple) -> dict
             if _declares_package(tree.root_node, package):
                 sem = GoSemantics(tree, go_mod)
                 for node in tree.root_node.named_children:
-                    if node.type == "function_declaration" and _returns_client(sem, node):
-                        functions[text(node.child_by_field_name("name"))] = (node, sem, path)
+                    key = helper_key(node)
+                    if key is not None and _returns_client(sem, node):
+                        functions[key] = (node, sem, path)
         new = _grow(functions, helpers)
         if not new:
             break
-        called = re.compile(rb"\b(?:%s)\s*\(" % b"|".join(re.escape(n.encode()) for n in new))
+        called = re.compile(rb"\b(?:%s)\s*\(" % b"|".join(re.escape(n.split(".")[-1].encode()) for n in new))
         wanted = [p for p, data in sources.items() if called.search(data)]
     return helpers
 
@@ -353,7 +381,8 @@ def _reaches(fn, call, helpers: dict[str, Helper]) -> bool:
     """Whether a parameter of ``fn`` reaches ``call``'s arguments, through the
     assignments in ``fn`` (a helper called inside counts only if its own do)."""
     callee = call.child_by_field_name("function")
-    if callee is not None and text(callee) in helpers and not helpers[text(callee)].uses_params:
+    if callee is not None and callee.type == "identifier" and text(callee) in helpers and \
+            not helpers[text(callee)].uses_params:
         return False
     names = {text(n) for arg in call_args(call) for n in identifiers(arg)}
     body = fn.child_by_field_name("body")
