@@ -41,6 +41,9 @@ from materialize import materialise  # noqa: E402
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cnlint-ledger"
 SOURCE_SUFFIXES = (".go", ".py", ".pyi", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 PRECISION_FOR_DEFAULT = 0.9
+# Below this many judged findings one verdict moves precision by 0.2 or more:
+# the ledger cannot tell, and the rule keeps the default its fixtures support.
+MIN_JUDGED = 5
 RUNS = {"defaults": [], "all": ["--select", "ALL"]}
 VERDICTS = ("true", "false", "debatable")
 
@@ -155,7 +158,15 @@ def precision(c) -> float | None:
     return c["true"] / judged if judged else None
 
 
-def table(out: Path, known: dict) -> tuple[str, list]:
+def decision(c) -> str:
+    """What the ledger says about a rule's default: on, opt-in, or too few findings to tell."""
+    judged = sum(c[v] for v in VERDICTS)
+    if judged < MIN_JUDGED:
+        return f"too few ({judged})"
+    return "on" if precision(c) >= PRECISION_FOR_DEFAULT else "opt-in"
+
+
+def table(out: Path, known: dict) -> tuple[str, list, list]:
     s = score(out, known)
     metas = [json.loads((out / f"{folder(r['name'])}.meta.json").read_text()) for r in manifest()]
     lines = sum(m["lines"] for m in metas)
@@ -163,8 +174,9 @@ def table(out: Path, known: dict) -> tuple[str, list]:
     from cnlint.runner import load
 
     registry, _ = load(Config(plugins=[]))  # the built-in rules, as `cnlint rules` lists them
-    rows = ["| rule | on by default | severity | test code | defaults | every rule on | true | false | debatable "
-            "| unlabelled | precision | per 100k lines (defaults) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| rule | on by default | ledger says | severity | test code | defaults | every rule on | true | false "
+            "| debatable | unlabelled | precision | per 100k lines (defaults) |", "|---" * 13 + "|"]
+    disagree = []
     for rid in sorted(set(s["rules"]) | set(registry.rules)):
         c = s["rules"].get(rid, collections.Counter())
         info = registry.rules.get(rid)
@@ -173,7 +185,10 @@ def table(out: Path, known: dict) -> tuple[str, list]:
         tests = "-" if info is None else "linted" if skip is None or not skip.default else "skipped"
         severity = info.meta.severity if info else "-"
         p = precision(c)
-        rows.append(f"| {rid} | {on} | {severity} | {tests} | {c['defaults']} | {c['all']} | {c['true']} | {c['false']} "
+        says = decision(c)
+        if (says, on) in (("on", "no"), ("opt-in", "yes")):
+            disagree.append(f"{rid} is {'on' if on == 'yes' else 'off'} by default but the ledger says {says}")
+        rows.append(f"| {rid} | {on} | {says} | {severity} | {tests} | {c['defaults']} | {c['all']} | {c['true']} | {c['false']} "
                     f"| {c['debatable']} | {c['unlabelled']} | {'-' if p is None else f'{p:.2f}'} "
                     f"| {100_000 * c['defaults'] / lines:.2f} |")
     total = collections.Counter()
@@ -183,13 +198,15 @@ def table(out: Path, known: dict) -> tuple[str, list]:
     head = (f"{len(metas)} repositories, {lines:,} lines of Go/TypeScript/JavaScript/Python; "
             f"with the defaults {total['defaults']} findings ({100_000 * total['defaults'] / lines:.1f} per "
             f"100k lines), {generated} generated files not linted; with every rule on {total['all']} findings.")
-    return head + "\n\n" + "\n".join(rows), s["unseen"]
+    return head + "\n\n" + "\n".join(rows), s["unseen"], disagree
 
 
 def cmd_compare(args) -> None:
     out = Path(args.out)
-    text, unseen = table(out, labels())
+    text, unseen, disagree = table(out, labels())
     print(text)
+    for line in disagree:
+        print(f"DEFAULT DISAGREES WITH THE LEDGER: {line}")
     if unseen:
         print(f"\n{len(unseen)} findings the ledger has not seen:")
         for (repo, path, rule, _fp), f in unseen:
@@ -202,12 +219,12 @@ def cmd_compare(args) -> None:
         head, _, rest = old.partition("\n## ")
         section = f"## {stamp} ({machine})\n\n{text}\n\nUnlabelled findings: {len(unseen)}.\n"
         results.write_text(head.rstrip() + "\n\n" + section + ("\n## " + rest if rest else ""))
-    if args.strict and unseen:
+    if args.strict and (unseen or disagree):
         sys.exit(1)
 
 
 def cmd_todo(args) -> None:
-    _, unseen = table(Path(args.out), labels())
+    _, unseen, _ = table(Path(args.out), labels())
     for (repo, path, rule, fp), f in unseen:
         if rule != args.rule:
             continue
@@ -232,7 +249,8 @@ def main() -> None:
     c = sub.add_parser("compare", help="score the reports against the labels")
     c.add_argument("--out", **results)
     c.add_argument("--write-results", action="store_true", help="prepend the table to RESULTS.md")
-    c.add_argument("--strict", action="store_true", help="exit 1 when a finding has no label")
+    c.add_argument("--strict", action="store_true",
+                   help="exit 1 when a finding has no label or a default disagrees with the ledger")
     t = sub.add_parser("todo", help="print label entries to fill in for one rule's unlabelled findings")
     t.add_argument("rule")
     t.add_argument("--out", **results)
