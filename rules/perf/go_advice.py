@@ -270,9 +270,13 @@ class Advice:
         stack = [fn_node]
         while stack:
             n = stack.pop()
-            if n.type == "call_expression" and self._opaque_callee(n.child_by_field_name("function"), package_methods):
+            if n.type == "call_expression":
+                f = n.child_by_field_name("function")
+                opaque = self._opaque_callee(f, package_methods)
                 args = n.child_by_field_name("arguments")
-                for a in args.named_children if args is not None else ():
+                for i, a in enumerate(args.named_children if args is not None else ()):
+                    if not opaque and not self._interface_parameter(f, i):
+                        continue
                     addr = text(a).startswith("&")
                     a = _unaddr(a)
                     while addr and a is not None and a.type == "selector_expression":
@@ -292,6 +296,30 @@ class Advice:
                 and self.imports.path_of(text(operand)) is not None:
             return True
         return field_ is not None and text(field_) not in package_methods
+
+    def _interface_parameter(self, f, i: int) -> bool:
+        """Whether argument ``i`` of a call of this package's function or method
+        ``f`` goes to an ``interface{}``/``any`` parameter (a decode target such
+        as ``c.CallAPI(ctx, path, &out)``, which the callee passes on and keeps)."""
+        if f is None or self.types.package is None:
+            return False
+        if f.type == "selector_expression":
+            name = text(f.child_by_field_name("field"))
+        elif f.type == "identifier":
+            name = text(f)
+        else:
+            return False
+        for decl in self.types.package.func_decls(name):
+            params = decl.child_by_field_name("parameters")
+            types_ = []  # (variadic, type text) per parameter, in order
+            for p in params.named_children if params is not None else ():
+                if p.type in ("parameter_declaration", "variadic_parameter_declaration"):
+                    count = max(1, len(p.children_by_field_name("name")))
+                    types_ += [(p.type.startswith("variadic"), text(p.child_by_field_name("type")))] * count
+            if i < len(types_) or (types_ and types_[-1][0]):
+                if _squash(types_[min(i, len(types_) - 1)][1]) in ("interface{}", "any"):
+                    return True
+        return False
 
     def returned_as_interface(self, result_typ: Type | None) -> bool:
         """Whether the result the address flows into is an interface: the value

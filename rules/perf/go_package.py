@@ -331,6 +331,7 @@ class PackageIndex:
         self._funcs: dict = {}
         self._func_index: dict | None = None
         self._callables: tuple | None = None
+        self._decls_by_name: dict | None = None
         #: function summaries computed by go_flow (shared by the package's files)
         self.summaries: dict = {}
 
@@ -382,6 +383,15 @@ class PackageIndex:
                          if c.type in ("function_declaration", "method_declaration")), None)
         self._funcs[key] = node
         return node
+
+    def func_decls(self, name: str) -> list:
+        """The declarations of every function and method named ``name`` that
+        one file declares once (a method name may belong to several types)."""
+        if self._decls_by_name is None:
+            self._decls_by_name = {}
+            for n, r in self._funcs_by_name():
+                self._decls_by_name.setdefault(n, []).append(r)
+        return [d for d in (self.func_decl(name, r) for r in self._decls_by_name.get(name, ())) if d is not None]
 
     # ---- loading: a regex index of names, chunks parsed on demand ----
     def _index(self) -> None:
