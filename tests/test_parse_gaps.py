@@ -94,3 +94,17 @@ def test_line_ranges_merge_adjacent_regions():
     assert parse_gaps.line_ranges(starts, [(0, 5), (12, 25), (41, 41)]) == [(1, 3), (5, 5)]
     assert parse_gaps.describe_lines([(1, 3), (5, 5)]) == "lines 1-3, 5"
     assert parse_gaps.describe_lines([(5, 5)]) == "line 5"
+
+
+def test_not_analysed_notice_in_every_format(project, monkeypatch):
+    monkeypatch.setattr(parse_gaps, "go_rewrite", lambda *a: None)
+    write(project, {"rand.go": GENERIC_METHOD})
+    text = cnlint("check", "--no-cache")
+    assert text.exit_code == 1  # TST001's findings; the notice alone changes nothing
+    assert "cnlint: note: rand.go: line" in text.stderr and "[1 partly analysed]" in text.stdout
+    gh = cnlint("check", "--no-cache", "--format", "github").stdout
+    assert "::notice file=rand.go,title=cnlint%3A lines not analysed::line" in gh
+    sarif = json.loads(cnlint("check", "--no-cache", "--format", "sarif").stdout)["runs"][0]
+    [note] = sarif["invocations"][0]["toolExecutionNotifications"]
+    assert note["level"] == "note" and note["descriptor"]["id"] == "cnlint/lines-not-analysed"
+    assert sarif["invocations"][0]["executionSuccessful"] is True
