@@ -32,7 +32,7 @@ from . import __version__, languages
 from .config import Config, ConfigError, find_config, load_config, project_root
 from .engine import Engine
 from .fixes import allowed, fix_file
-from .model import Finding, Severity, Span
+from .model import Finding, NoticeKind, Severity, Span
 from .runner import load
 
 log = logging.getLogger("cnlint.server")
@@ -185,8 +185,9 @@ class CnlintServer(LanguageServer):
             return []
         result = setup.engine.check(path, language, data)
         for n in result.notices:
-            self.window_log_message(lsp.LogMessageParams(
-                lsp.MessageType.Error if n.is_error else lsp.MessageType.Warning, f"cnlint: {n.message}"))
+            kind = lsp.MessageType.Error if n.is_error else lsp.MessageType.Info \
+                if n.kind == NoticeKind.NOT_ANALYSED else lsp.MessageType.Warning
+            self.window_log_message(lsp.LogMessageParams(kind, f"cnlint: {n.message}"))
         self.results[uri] = result.findings
         # An edit changes few findings: reuse the Diagnostic of every finding that
         # is exactly as before (building 300 lsprotocol objects costs 20-30 ms).
