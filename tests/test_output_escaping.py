@@ -34,7 +34,7 @@ def _command_lines(out: str) -> list[str]:
 
 def test_go_comment_in_a_message_cannot_inject_a_workflow_command(project):
     write(project, {"main.go": GO_INJECTION})
-    res = cnlint("check", "--no-cache", "--select", "NET001", "main.go")
+    res = cnlint("check", "--no-cache", "--select", "NET001", "--rule-option", "NET001.client-literals=true", "main.go")
     assert res.exit_code == 1, res.output
     assert _command_lines(res.stdout) == []
     assert "/*\\n::warning file=README.md,line=1::x\\n##\\x5berror]legacy\\n*/" in res.stdout
