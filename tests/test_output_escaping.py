@@ -137,7 +137,7 @@ def test_a_non_utf8_file_name_in_a_baseline(xff_project):
 def test_json_and_sarif_text_is_inert_in_a_ci_log(project):
     write(project, {"main.go": GO_INJECTION})
     for fmt in ("json", "sarif"):
-        res = cnlint("check", "--no-cache", "--format", fmt, "--select", "NET001", "main.go")
+        res = cnlint("check", "--no-cache", "--format", fmt, "--select", "NET001", "--rule-option", "NET001.client-literals=true", "main.go")
         assert res.exit_code == 1 and "##[" not in res.stdout, res.output
         assert "##[error]legacy" in json.dumps(json.loads(res.stdout), ensure_ascii=False)  # same value
     assert esc.json_safe(json.dumps({"m": "##[x \udcff \ud800"}, ensure_ascii=False)) == \
