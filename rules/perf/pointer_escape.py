@@ -143,10 +143,11 @@ behind `report-constructors`):
 - variables captured by a returned closure (the closure allocates anyway);
 - allocations also stored in a map, a slice, another value's field, appended
   or sent on a channel: they are on the heap whether or not they are returned;
-- allocations also passed to another package's function or to a method the
-  package does not declare (`json.Unmarshal(b, &v)`, `fmt.Sprint(p)`,
-  `c.Do(ctx, req, &out)`): such parameters are usually kept or boxed, so the
-  value escapes whether or not it is returned;
+- allocations also passed to another package's function, to a method the
+  package does not declare, or to an `interface{}`/`any` parameter of the
+  package's own functions (`json.Unmarshal(b, &v)`, `fmt.Sprint(p)`,
+  `c.call(ctx, path, &out)`): such parameters are usually kept or boxed, so
+  the value escapes whether or not it is returned;
 - types that must not be copied or are used by address by design: structs
   holding `sync` or `sync/atomic` values or a `noCopy` field (what `go vet`'s
   copylocks flags), `tls.Config`, `http.Client`, `http.Transport`,
