@@ -390,7 +390,7 @@ def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sou
         escaping_at.setdefault((path, line, col), set()).add(QUALIFIER.sub("", name))
     dirs_by_name: dict[str, set[str]] = {}
     for d, _ in can_inline:
-        dirs_by_name.setdefault(package_name(d, sources), set()).add(d)
+        dirs_by_name.setdefault(package_name(d), set()).add(d)
     escaping: set[tuple[str, str, str]] = set()  # (callee directory, callee, allocation) escaping when inlined
     inlined_somewhere: set[tuple[str, str]] = set()
     for pos, callee in inlined_calls:
@@ -423,8 +423,12 @@ def mark_actionable(records, explanations, moved, can_inline, inlined_calls, sou
 _PACKAGE = re.compile(rb"^package\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
-def package_name(directory: str, sources: Sources, _memo: dict = {}) -> str:
-    name = _memo.get(directory)
+_PACKAGE_NAMES: dict[str, str] = {}
+
+
+def package_name(directory: str) -> str:
+    """The package clause of the first non-test file of ``directory``."""
+    name = _PACKAGE_NAMES.get(directory)
     if name is None:
         name = os.path.basename(directory)
         for f in sorted(os.listdir(directory)):
@@ -434,7 +438,7 @@ def package_name(directory: str, sources: Sources, _memo: dict = {}) -> str:
                 if m:
                     name = m.group(1).decode()
                     break
-        _memo[directory] = name
+        _PACKAGE_NAMES[directory] = name
     return name
 
 

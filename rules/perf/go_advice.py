@@ -122,7 +122,7 @@ class Advice:
                 continue
             base = text(ftype).split(".")[-1].split("[")[0]
             if not names and base in K8S_META_FIELDS:
-                return "it is a Kubernetes API object (it embeds `%s`), used as `runtime.Object` by pointer" % base
+                return f"it is a Kubernetes API object (it embeds `{base}`), used as `runtime.Object` by pointer"
             if base in PROTO_FIELDS or any(n.startswith("XXX_") for n in names):
                 return "it is a protobuf message (generated code relies on its address)"
             if "noCopy" in names or base == "noCopy":
@@ -132,7 +132,7 @@ class Advice:
                 continue
             why = self._named_reason(ftype, types, imports, depth + 1)
             if why is not None:
-                return why if why.startswith("it holds") or why.startswith("it is a") else "it holds " + why
+                return why if why.startswith(("it holds", "it is a")) else "it holds " + why
         return None
 
     def _imported_reason(self, path: str, name: str, depth: int) -> str | None:
@@ -316,9 +316,9 @@ class Advice:
                 if p.type in ("parameter_declaration", "variadic_parameter_declaration"):
                     count = max(1, len(p.children_by_field_name("name")))
                     types_ += [(p.type.startswith("variadic"), text(p.child_by_field_name("type")))] * count
-            if i < len(types_) or (types_ and types_[-1][0]):
-                if _squash(types_[min(i, len(types_) - 1)][1]) in ("interface{}", "any"):
-                    return True
+            if (i < len(types_) or (types_ and types_[-1][0])) \
+                    and _squash(types_[min(i, len(types_) - 1)][1]) in ("interface{}", "any"):
+                return True
         return False
 
     def returned_as_interface(self, result_typ: Type | None) -> bool:
