@@ -31,6 +31,8 @@ DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", ".cnlint_cache", "node_modules", "vendor", "testdata",
     "dist", "build", "site-packages", "__pypackages__",
+    # copies of other people's code, as golangci-lint excludes them by default
+    "third_party", "Godeps",
 )
 
 
