@@ -217,7 +217,8 @@ def cmd_compare(args) -> None:
         results = HERE / "RESULTS.md"
         old = results.read_text() if results.exists() else "# Precision ledger results\n"
         head, _, rest = old.partition("\n## ")
-        section = f"## {stamp} ({machine})\n\n{text}\n\nUnlabelled findings: {len(unseen)}.\n"
+        title = f"{stamp}: {args.title}" if args.title else stamp
+        section = f"## {title} ({machine})\n\n{text}\n\nUnlabelled findings: {len(unseen)}.\n"
         results.write_text(head.rstrip() + "\n\n" + section + ("\n## " + rest if rest else ""))
     if args.strict and (unseen or disagree):
         sys.exit(1)
@@ -249,6 +250,7 @@ def main() -> None:
     c = sub.add_parser("compare", help="score the reports against the labels")
     c.add_argument("--out", **results)
     c.add_argument("--write-results", action="store_true", help="prepend the table to RESULTS.md")
+    c.add_argument("--title", help="what was scored, for the RESULTS.md heading (e.g. a commit)")
     c.add_argument("--strict", action="store_true",
                    help="exit 1 when a finding has no label or a default disagrees with the ledger")
     t = sub.add_parser("todo", help="print label entries to fill in for one rule's unlabelled findings")
