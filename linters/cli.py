@@ -391,7 +391,9 @@ def rule_page(info) -> str:
     """A rule's help page: metadata, options, then its help text (markdown)."""
     m = info.meta
     out = [f"# {m.id} {m.name}\n", f"{m.summary}\n",
-           f"- Pack: {m.pack()}\n- Languages: {', '.join(info.languages)}\n- Default severity: {m.severity}"
+           f"- Pack: {m.pack()}\n- Languages: {', '.join(info.languages)}"
+           f"\n- On by default: {'yes' if m.enabled_by_default else 'no (opt-in: select it to run it)'}"
+           f"\n- Default severity: {m.severity}"
            f"\n- Precision: {m.precision}\n- Tags: {', '.join(m.tags) or '-'}"
            + (f"\n- Security severity: {m.security_severity}" if m.security_severity is not None else "")
            + f"\n- Fix: {info.fixable or 'none'}\n"]
