@@ -36,6 +36,8 @@ TEST_CODE = (
     "test/", "tests/", "testdata/", "__tests__/", "e2e/", "e2e_test/",
     "testing/", "testutil/", "testutils/", "testhelpers/", "fake/", "fakes/", "mock/", "mocks/",
     "mock_*/",  # mockgen's reflect mode
+    # development scripts that are never shipped (the Kubernetes projects' hack/ convention)
+    "hack/",
 )
 
 #: gitignore globs of generated code (files whose header says so are generated too)
@@ -123,7 +125,7 @@ to report them.
 def skip_test_files_option(default: bool = True, why: str = "") -> Option:
     """The ``skip-test-files`` option, described the same way by every rule."""
     text = ("do not report in test code (`ctx.is_test_code`: `*_test.go`, `test_*.py`, `*.test.ts`, `tests/`, "
-            "`testdata/`, test-helper packages, fakes and mocks; config `test-code`)")
+            "`testdata/`, test-helper packages, fakes and mocks, `hack/` scripts; config `test-code`)")
     return Option(default, f"{text}: {why}" if why else text)
 
 

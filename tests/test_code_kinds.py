@@ -23,7 +23,7 @@ DEFAULT = CodeKinds()
     "web/src/app.spec.js", "web/src/app.test.jsx", "web/src/app.test.mjs", "web/src/app.spec.cts",
     "web/src/__tests__/app.ts",
     "pkg/test_client.py", "pkg/client_test.py", "conftest.py", "pkg/conftest.py",
-    "test/e2e/drain.go", "tests/unit/x.py", "e2e/run.go", "e2e_test/run.go",
+    "test/e2e/drain.go", "tests/unit/x.py", "e2e/run.go", "e2e_test/run.go", "hack/emit-metrics.py",
 ])
 def test_test_code(path):
     assert DEFAULT.is_test_code(path)

@@ -23,6 +23,9 @@ HTTP = "net/http"
 TIME = "time"
 
 HELPERS = ("Get", "Post", "Head", "PostForm")
+# A whole-request Timeout also cuts a large download or upload that is still moving
+_LONG_TRANSFERS = ("; for a long download or upload, bound the wait instead with a `Transport` whose dialer "
+                   "has a `Timeout` and which sets `ResponseHeaderTimeout`")
 _DEFAULT_TIMEOUT_SET = re.compile(rb"DefaultClient\s*\.\s*Timeout\s*=[^=]")
 
 
@@ -84,7 +87,7 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
                               "blocks forever if the server accepts the connection but never answers; use a client "
                               f"with a timeout (`client := &{self.text(operand)}.Client{{Timeout: "
                               f"{self._duration(self._time_import()[0])}}}`, "
-                              f"then `client.{method}(...)`)")
+                              f"then `client.{method}(...)`){_LONG_TRANSFERS}")
             return
         alias = self._default_client_alias(operand)
         if alias is None and not self._is_default_client(operand):
@@ -101,7 +104,7 @@ class HttpClientWithoutTimeoutGo(HttpClientWithoutTimeout, TreeSitterRule):
         self.report(call, f"`{what}` uses `http.DefaultClient`{via}, which has no timeout, so the request blocks "
                           "forever if the server accepts the connection but never answers; use your own client "
                           f"(`&{pkg}.Client{{Timeout: {self._duration(self._time_import()[0])}}}`) "
-                          f"or {advice}")
+                          f"or {advice}{_LONG_TRANSFERS}")
 
     def _is_default_client(self, expr) -> bool:
         return expr is not None and self.ctx.go.qualified(expr) == (HTTP, "DefaultClient")
