@@ -144,9 +144,10 @@ def score(out: Path, known: dict) -> dict:
         for key, f in findings(out, run):
             c = rules[key[2]]
             c[run] += 1
-            if run != "all":
-                continue
             label = known.get(key)
+            if run != "all":
+                c[f"{run} {label['verdict'] if label else 'unlabelled'}"] += 1
+                continue
             c[label["verdict"] if label else "unlabelled"] += 1
             if not label:
                 unseen.append((key, f))
@@ -197,7 +198,10 @@ def table(out: Path, known: dict) -> tuple[str, list, list]:
     generated = sum(m["defaults"]["generated"] for m in metas)
     head = (f"{len(metas)} repositories, {lines:,} lines of Go/TypeScript/JavaScript/Python; "
             f"with the defaults {total['defaults']} findings ({100_000 * total['defaults'] / lines:.1f} per "
-            f"100k lines), {generated} generated files not linted; with every rule on {total['all']} findings.")
+            f"100k lines), {generated} generated files not linted; with every rule on {total['all']} findings. "
+            f"Precision of the default output: {total['defaults true']} true of {total['defaults']} "
+            f"({total['defaults false']} false, {total['defaults debatable']} debatable, "
+            f"{total['defaults unlabelled']} unlabelled).")
     return head + "\n\n" + "\n".join(rows), s["unseen"], disagree
 
 
