@@ -9,7 +9,6 @@ there, and the counts say what was not.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass

@@ -8,9 +8,12 @@ from typing import Iterator
 from .syntax import FUNCS, identifiers_in, is_immediately_called, text, walk
 
 
-def enclosing_loops(node) -> Iterator:
+def enclosing_loops(node, *, through_callbacks: bool = False) -> Iterator:
     """The ``for`` statements around ``node`` in its function, innermost first; a
-    function literal ends the search unless it is called right where it stands."""
+    function literal ends the search unless it is called right where it stands
+    (``go func(p corev1.Pod) {...}(pod)``) or, with ``through_callbacks``, passed
+    to a call that runs it per iteration (``g.Go(func() error {...})``,
+    ``retry.RetryOnConflict(b, func() error {...})``)."""
     cur, child = node.parent, node
     while cur is not None:
         if cur.type == "for_statement":
@@ -18,7 +21,8 @@ def enclosing_loops(node) -> Iterator:
             if body is not None and body.id == child.id:
                 yield cur
         elif cur.type == "func_literal":
-            if not is_immediately_called(cur):
+            passed = through_callbacks and cur.parent is not None and cur.parent.type == "argument_list"
+            if not (passed or is_immediately_called(cur)):
                 return
         elif cur.type in ("function_declaration", "method_declaration"):
             return

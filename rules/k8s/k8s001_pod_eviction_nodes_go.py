@@ -15,7 +15,7 @@ A loop deletes "the pods of a node" when the function around it
 
 from __future__ import annotations
 
-from cnlint.golang import FUNCS, enclosing, is_immediately_called, keyed, text, unwrap, walk
+from cnlint.golang import FUNCS, enclosing, enclosing_loops, keyed, text, unwrap, walk
 
 from .k8s001_pod_eviction import words
 
@@ -27,23 +27,9 @@ API_VERBS = {"Delete", "DeleteCollection", "Create", "Update", "Patch", "Get", "
 
 
 def enclosing_loop(node):
-    """The innermost ``for`` around ``node`` in its named function. A function
-    literal is crossed when it runs once per iteration: called where it stands
-    (``go func(p corev1.Pod) {...}(pod)``) or passed to a call (``g.Go(func()
-    error {...})``, ``retry.RetryOnConflict(b, func() error {...})``)."""
-    child, cur = node, node.parent
-    while cur is not None:
-        if cur.type == "for_statement":
-            body = cur.child_by_field_name("body")
-            if body is not None and body.id == child.id:
-                return cur
-        elif cur.type == "func_literal":
-            if not (is_immediately_called(cur) or (cur.parent is not None and cur.parent.type == "argument_list")):
-                return None
-        elif cur.type in NAMED_FUNCS:
-            return None
-        child, cur = cur, cur.parent
-    return None
+    """The innermost ``for`` around ``node`` in its named function, through the
+    function literals that run once per iteration (goroutines, errgroup, retry)."""
+    return next(enclosing_loops(node, through_callbacks=True), None)
 
 
 def named_function(node):
