@@ -49,15 +49,8 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
             return
         pkg = self.text(go.selector_parts(call)[0])
         what = f"`{pkg}.{func}(\"{literal}\")`"
-        problems, fixes = [], []
-        if missing_dns:
-            problems.append(f"the target has no `dns:///` scheme, so `{func}` uses the `passthrough` resolver "
-                            "and sees a single address")
-            fixes.append(f"dial `{svc.dns_form()}`")
-        if missing_lb:
-            problems.append("no load-balancing policy is set, so the default `pick_first` sends every RPC over "
-                            "one connection")
-            fixes.append(f"add `{pkg}.WithDefaultServiceConfig({ROUND_ROBIN})`")
+        problems, fixes = self._advice(pkg, func, missing_dns and ("target", f"dial `{svc.dns_form()}`"),
+                                       missing_lb)
         self.report(call, f"{what} connects to the Kubernetes Service `{svc.service}.{svc.namespace}`: HTTP/2 keeps "
                           "one long-lived connection, so every RPC goes to the one pod it first connected to; "
                           f"{' and '.join(problems)}; {' and '.join(fixes)}, and make the Service headless "
@@ -83,15 +76,8 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
         if not (missing_dns or missing_lb):
             return
         pkg = self.text(go.selector_parts(call)[0])
-        problems, fixes = [], []
-        if missing_dns:
-            problems.append(f"the value has no `dns:///` scheme, so `{func}` uses the `passthrough` resolver "
-                            "and sees a single address")
-            fixes.append(f"set it to `dns:///{targets[0].value}`")
-        if missing_lb:
-            problems.append("no load-balancing policy is set, so the default `pick_first` sends every RPC over "
-                            "one connection")
-            fixes.append(f"add `{pkg}.WithDefaultServiceConfig({ROUND_ROBIN})`")
+        problems, fixes = self._advice(pkg, func, missing_dns and ("value", f"set it to `dns:///{targets[0].value}`"),
+                                       missing_lb)
         used = {t.key for t in targets}
         shown = sorted(((key, read) for key, read in reads.items() if key in used and
                         (read.file.path is not None or read.node.start_point[0] != call.start_point[0])),
@@ -104,6 +90,20 @@ class GrpcWithoutClientLoadBalancingGo(GrpcWithoutClientLoadBalancing, TreeSitte
                           "(`clusterIP: None`) so DNS returns every pod — or balance per request with a "
                           "service mesh",
                     related=related + related_locations(targets, self.ctx.path))
+
+    @staticmethod
+    def _advice(pkg: str, func: str, dns, missing_lb: bool) -> tuple[list[str], list[str]]:
+        """What is wrong and what to do; ``dns`` is (what holds the target, its fix) when the scheme is missing."""
+        problems, fixes = [], []
+        if dns:
+            problems.append(f"the {dns[0]} has no `dns:///` scheme, so `{func}` uses the `passthrough` resolver "
+                            "and sees a single address")
+            fixes.append(dns[1])
+        if missing_lb:
+            problems.append("no load-balancing policy is set, so the default `pick_first` sends every RPC over "
+                            "one connection")
+            fixes.append(f"add `{pkg}.WithDefaultServiceConfig({ROUND_ROBIN})`")
+        return problems, fixes
 
     def _sources(self) -> TargetSources:
         """The file's target tracer, built once per file."""
