@@ -51,6 +51,30 @@ _ISOLATED = click.option("--isolated", is_flag=True,
                          help="Ignore every config file and run only the built-in rules (no plugins).")
 
 
+def color_choice(flag: str | None, environ=os.environ) -> bool | None:
+    """Colour or not: ``--color always|never`` first, then ``FORCE_COLOR`` (set, not "0")
+    and ``NO_COLOR`` (set, https://no-color.org), then None: on a terminal only (click's check)."""
+    if flag is not None:  # the command line beats the environment; auto: on a terminal only
+        return {"always": True, "never": False}.get(flag)
+    if environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    if environ.get("NO_COLOR", ""):
+        return False
+    return None
+
+
+def _set_color(ctx: click.Context, _param, value: str | None) -> None:
+    # a subcommand's own --color wins; without it, the group's (inherited by ctx) stands
+    if value is not None or ctx.color is None:
+        ctx.color = color_choice(value)
+
+
+_COLOR = click.option("--color", type=click.Choice(["auto", "always", "never"]), default=None, expose_value=False,
+                      is_eager=True, callback=_set_color,
+                      help="Colour the output: auto (default: on a terminal), always or never. Without it, "
+                           "NO_COLOR turns colour off and FORCE_COLOR (not 0) turns it on.")
+
+
 class _Main(click.Group):
     def invoke(self, ctx):
         try:
@@ -63,11 +87,12 @@ class _Main(click.Group):
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnlint")
+@_COLOR
 def main() -> None:
     """cnlint: lint cloud-native Go, TypeScript/JavaScript and Python code."""
 
 
-@main.command()
+@main.command(short_help="Lint files and directories (default: the current directory).")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Output format.")
@@ -118,6 +143,7 @@ def main() -> None:
 @click.option("--profile", "show_profile", is_flag=True, help="Print time per phase and per rule to stderr.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: on for long runs on a terminal).")
+@_COLOR
 @_ISOLATED
 def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
           force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, sarif_root_uri, column_kind,
@@ -157,6 +183,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         if changed_lines is not None:
             cwd = os.getcwd()
             keep = [f for f in res.findings if changed_lines.covers(f, cwd)]
+            res.hidden_unchanged_lines = len(res.findings) - len(keep)
             res.hidden = sorted(res.hidden + [replace(f, baseline="unchanged") for f in res.findings
                                               if not changed_lines.covers(f, cwd)])
             res.findings = [replace(f, baseline="new") for f in keep]
@@ -316,6 +343,7 @@ def _apply_rule_options(cfg, assignments) -> None:
 @main.command("rules")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_COLOR
 @_ISOLATED
 def rules_cmd(config, fmt, isolated):
     """List the available rules, grouped by pack."""
@@ -354,7 +382,7 @@ def rules_cmd(config, fmt, isolated):
         click.echo(f"cnlint: {n.kind.value}: {escape(n.path)}: {escape(n.message)}", err=True)
 
 
-@main.command()
+@main.command(short_help="Show a rule's help page (by id, e.g. SEC001, or by name).")
 @click.argument("rule_id", required=False)
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
 @click.option("--write-docs", type=click.Path(file_okay=False), metavar="DIR",
@@ -405,10 +433,11 @@ def rule_page(info) -> str:
     return "\n".join(out) + "\n"
 
 
-@main.command("test-rules")
+@main.command("test-rules", short_help="Run rule fixtures (default: the built-in ones).")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Config file with custom rules.")
 @click.option("--rule", "only", multiple=True, help="Only these rule ids.")
+@_COLOR
 def test_rules(path, config, only):
     """Run rule fixtures: PATH holds one folder per rule id (default: the built-in fixtures)."""
     from .loader import rules_for
@@ -457,7 +486,7 @@ def config_cmd(path, config, isolated):
     sys.exit(EXIT_ERROR if problems else EXIT_CLEAN)
 
 
-@main.command("merge-sarif")
+@main.command("merge-sarif", short_help="Merge the SARIF logs of sharded runs (--shard K/N).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
 @click.option("--category", help="automationDetails.id of the merged run (default: the shards' common one).")

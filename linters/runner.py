@@ -32,6 +32,7 @@ class RunResult:
     root: str = "."  # where relative paths in the output are anchored
     hidden: list[Finding] = field(default_factory=list)  # by a baseline or --new-from-rev
     baseline_fixed: int = 0  # baseline entries that no longer occur
+    hidden_unchanged_lines: int = 0  # of ``hidden``: those hidden by --new-from-rev (not by the baseline)
 
     @property
     def has_errors(self) -> bool:

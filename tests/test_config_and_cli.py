@@ -181,7 +181,7 @@ def test_plugin_entry_point(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(site))
     r = cnlint_subprocess("check", ".", cwd=tmp_path / "proj", env=env)
     assert r.returncode == 1, r.stderr
-    assert "a.py:2:5: ACME001 pass found" in r.stdout
+    assert "a.py:2:5: warning[ACME001] pass found" in r.stdout
     r = cnlint_subprocess("rules", cwd=tmp_path / "proj", env=env)
     assert "ACME001" in r.stdout and "no-pass" in r.stdout
 

@@ -43,7 +43,7 @@ def test_text_output_has_location_caret_and_summary(project):
     write(project, {"a.go": GO})
     r = cnlint("check", "a.go")
     lines = r.stdout.splitlines()
-    assert lines[0] == "a.go:6:2: TST001 fmt.Println call [*]"
+    assert lines[0] == "a.go:6:2: warning[TST001] fmt.Println call [*]"
     assert lines[1] == '    \tfmt.Println("héllo 😀") // a comment'
     # the caret keeps the tab so it lines up under the span
     assert lines[2] == "    \t" + "^" * len('fmt.Println("héllo 😀")') + "^"  # 😀 is 2 columns wide
@@ -70,7 +70,7 @@ def test_exit_zero_and_quiet(project):
     write(project, {"a.go": GO})
     r = cnlint("check", "--exit-zero", "-q")
     assert r.exit_code == 0
-    assert r.stdout.splitlines()[0] == "a.go:6:2: TST001 fmt.Println call [*]"
+    assert r.stdout.splitlines()[0] == "a.go:6:2: warning[TST001] fmt.Println call [*]"
     assert "héllo" not in r.stdout
 
 
@@ -177,7 +177,7 @@ def test_rule_file_that_fails_to_import(project):
     r = cnlint("check")
     assert r.exit_code == 2
     assert "bad_rules.py: custom rule file failed to import: ModuleNotFoundError" in r.stderr
-    assert "a.go:6:2: TST001" in r.stdout
+    assert "a.go:6:2: warning[TST001]" in r.stdout
 
 
 def test_parallel_output_is_identical_to_serial(project):

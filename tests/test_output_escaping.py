@@ -52,7 +52,7 @@ def test_control_characters_in_file_names_and_sources(project):
     assert res.exit_code == 1, out
     assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202e\u2066\u2069]", out.replace("\n", ""))
     header, source, carets = out.splitlines()[:3]
-    assert header.startswith("a\\x1b[31mb\\nc\\u202e.py:1:5: TST003 eval call")
+    assert header.startswith("a\\x1b[31mb\\nc\\u202e.py:1:5: warning[TST003] eval call")
     assert source == "    x = eval('\\x1b]0;title\\x07')\t# \\u2066tab\\u2069"  # the tab is kept
     assert carets == "        ^^^^"
 
@@ -63,7 +63,7 @@ def test_file_name_that_starts_a_workflow_command(project):
     except OSError:
         pytest.skip("the file system refuses the name")
     res = cnlint("check", "--no-cache", "--select", "TST003", "::warning file=x::y.py")
-    assert res.stdout.startswith("./::warning file=x::y.py:1:1: TST003"), res.output
+    assert res.stdout.startswith("./::warning file=x::y.py:1:1: warning[TST003]"), res.output
     assert _command_lines(res.stdout) == []
 
 
@@ -96,7 +96,7 @@ def test_a_finding_on_a_huge_line_prints_a_window(project):
     assert len(shown) == text.LINE_WINDOW + 1 and len(carets) == text.LINE_WINDOW
     # 300 KB: minified code is not quoted at all (a copy of the line per finding)
     res = cnlint("check", "--no-cache", "--select", "TST002", "huge.ts")
-    assert res.exit_code == 1 and res.stdout.splitlines()[0].startswith("huge.ts:1:300010: TST002 console use")
+    assert res.exit_code == 1 and res.stdout.splitlines()[0].startswith("huge.ts:1:300010: warning[TST002] console use")
     assert len(res.stdout) < 300
 
 
@@ -125,7 +125,7 @@ def test_a_non_utf8_file_name_in_every_format(xff_project):
     uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "bad%FFname.py"  # the raw byte, percent-encoded
     assert _run_bytes("--format", "github").decode("utf-8").startswith("::warning file=bad\\xffname.py,line=1,")
-    assert _run_bytes().decode("utf-8").startswith("bad\\xffname.py:1:1: TST003")
+    assert _run_bytes().decode("utf-8").startswith("bad\\xffname.py:1:1: warning[TST003]")
 
 
 def test_a_non_utf8_file_name_in_a_baseline(xff_project):

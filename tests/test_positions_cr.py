@@ -70,7 +70,7 @@ def test_rule_with_negative_offsets_reports_line_one(project):
         ''', "pyproject.toml": '[tool.cnlint]\nrule-paths = ["bad.py"]\nextend-exclude = ["bad.py"]\n',
         "a.py": "x = 1\n"})
     res = cnlint("check", "--no-cache", "a.py")
-    assert "a.py:1:1: TST009 bad offsets" in res.stdout, res.output
+    assert "a.py:1:1: warning[TST009] bad offsets" in res.stdout, res.output
     assert ":0:" not in res.stdout
 
 

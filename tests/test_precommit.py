@@ -47,7 +47,7 @@ def test_hooks_with_real_pre_commit(tmp_path, pre_commit_home):
 
     r = try_repo(repo, "cnlint", pre_commit_home)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "main.go:5:15: TST001 fmt.Println call" in r.stdout
+    assert "main.go:5:15: warning[TST001] fmt.Println call" in r.stdout
     assert "gen/generated.go" not in r.stdout
 
     r = try_repo(repo, "cnlint-fix", pre_commit_home)

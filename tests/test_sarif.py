@@ -694,7 +694,7 @@ def test_sarif_output_file_next_to_another_format(project):
     write(project, {"f.go": GO_HEADER + 'func main() { fmt.Println("x") }\n'})
     res = cli("--sarif-output", "reports/cnlint.sarif")
     assert res.exit_code == 1
-    assert "f.go:5:15: ACME001 use the logger" in res.stdout  # stdout keeps the text format
+    assert "f.go:5:15: warning[ACME001] use the logger" in res.stdout  # stdout keeps the text format
     with open(project / "reports" / "cnlint.sarif", encoding="utf-8") as f:
         run = validate(json.load(f))["runs"][0]
     assert [r["ruleId"] for r in run["results"]] == ["ACME001"]

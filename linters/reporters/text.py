@@ -1,4 +1,4 @@
-"""Human output: ``path:line:col: ID message``, the line, a caret under the span.
+"""Human output: ``path:line:col: severity[ID] message``, the line, a caret under the span.
 
 Everything that comes from the linted code or its file names is escaped
 (``escape.py``): no control character, no GitHub workflow command. A long
@@ -80,7 +80,8 @@ def render(result: RunResult, *, show_source: bool = True, statistics: bool = Fa
     for f in result.findings:
         color = _COLORS[f.severity]
         head = (click.style(f"{display_path(f.path)}:{f.span.start_line}:{f.span.start_column}:", bold=True)
-                + " " + click.style(escape(f.rule_id), fg=color, bold=True) + " " + _message(f.message))
+                + " " + click.style(f"{f.severity.value}[{escape(f.rule_id)}]", fg=color, bold=True)
+                + " " + _message(f.message))
         if f.fix is not None:
             head += click.style(" [*]" if f.fix.applicability.value == "safe" else
                                 f" [{f.fix.applicability.value} fix]", fg="green")
@@ -97,42 +98,101 @@ def render(result: RunResult, *, show_source: bool = True, statistics: bool = Fa
         out.append("")
         counts = Counter((f.rule_id, f.rule_name) for f in result.findings)
         for (rid, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            fixable = sum(1 for f in result.findings if f.rule_id == rid and f.fix is not None)
-            out.append(f"{n:>6}  {escape(rid):<8} {escape(name)}" + (f"  ({fixable} fixable)" if fixable else ""))
+            safe, unsafe = fix_counts(f for f in result.findings if f.rule_id == rid)
+            out.append(f"{n:>6}  {escape(rid):<8} {escape(name)}" + _fixable_note(safe, unsafe, "  ({})"))
     if not quiet or result.findings:
         out.append(summary(result))
     return "\n".join(map(guard_line, out)) + "\n"
 
 
+def fix_counts(findings) -> tuple[int, int]:
+    """(safe, unsafe): findings ``--fix`` fixes, and those only ``--fix --unsafe-fixes`` fixes.
+    The one definition of "fixable" for the summary and ``--statistics`` (suggestions are neither)."""
+    safe = unsafe = 0
+    for f in findings:
+        if f.fix is not None:
+            kind = f.fix.applicability.value
+            safe += kind == "safe"
+            unsafe += kind == "unsafe"
+    return safe, unsafe
+
+
+def _fixable_note(safe: int, unsafe: int, template: str, long: bool = False) -> str:
+    parts = []
+    if safe:
+        parts.append(f"{safe} fixable" + (" with `--fix`" if long else ""))
+    if unsafe:
+        parts.append(f"{unsafe} with unsafe fixes" + (" (`--fix --unsafe-fixes`)" if long else ""))
+    return template.format(", ".join(parts)) if parts else ""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+#: Messages of SKIPPED notices that mean a whole file was not linted (engine.py, discovery.py).
+_FILE_SKIPS = ("cannot read", "larger than max-file-size", "binary file", "not valid UTF-8", "not a Go",
+               "no such file", "symbolic link")
+
+
+def _is_file_skip(notice) -> bool:
+    return notice.kind.value == "skipped" and not notice.rule_id and (
+        notice.message.startswith(_FILE_SKIPS) or notice.message.endswith("; skipped"))
+
+
+_ERROR_NAMES = {"internal-error": "internal error", "config": "configuration error", "usage": "usage error"}
+
+
+def error_counts(result: RunResult) -> str:
+    """``1 internal error, 2 configuration errors``: the notices that make exit 2, by kind ('' if none)."""
+    counts = Counter(x.kind.value for x in result.notices if x.is_error)
+    return ", ".join(_plural(counts[k], _ERROR_NAMES.get(k, "error")) for k in sorted(counts))
+
+
 def summary(result: RunResult) -> str:
+    """The last line: what was found, in how many files, and everything else the
+    reader must know (each count names what it counts)."""
     n = len(result.findings)
-    files = f"{result.files} file{'s' * (result.files != 1)}"
-    if n == 0:
-        line = click.style("All checks passed!", fg="green", bold=True) + f" ({files} checked)"
+    checked = f"{_plural(result.files, 'file')} checked"
+    errors = error_counts(result)
+    if n == 0 and errors:
+        line = click.style(f"No findings, but {errors}", fg="red", bold=True) + f" ({checked})."
+    elif n == 0 and result.files == 0:
+        line = click.style("No files checked.", fg="yellow", bold=True)
+    elif n == 0:
+        line = click.style("All checks passed!", fg="green", bold=True) + f" ({checked})"
     else:
-        fixable = sum(1 for f in result.findings if f.fix is not None and f.fix.applicability.value == "safe")
-        line = click.style(f"Found {n} finding{'s' * (n != 1)}", bold=True) + f" in {files}"
-        if fixable:
-            line += f" ({fixable} fixable with `--fix`)"
-        line += "."
+        with_findings = len({f.path for f in result.findings})
+        line = (click.style(f"Found {_plural(n, 'finding')}", bold=True)
+                + f" in {_plural(with_findings, 'file')} ({checked})")
+        line += _fixable_note(*fix_counts(result.findings), "; {}", long=True) + "."
     extra = []
+    if n and errors:
+        extra.append(click.style(errors, fg="red"))
     if result.suppressed:
         extra.append(f"{len(result.suppressed)} suppressed")
-    if result.hidden:
-        extra.append(f"{len(result.hidden)} hidden by baseline")
+    by_rev = result.hidden_unchanged_lines
+    if len(result.hidden) - by_rev:
+        extra.append(f"{len(result.hidden) - by_rev} hidden by baseline")
+    if by_rev:
+        extra.append(f"{by_rev} hidden on unchanged lines")
     if result.baseline_fixed:
         extra.append(f"{result.baseline_fixed} baseline finding{'s' * (result.baseline_fixed != 1)} fixed")
     if result.generated:
-        extra.append(f"{result.generated} generated file{'s' * (result.generated != 1)} not linted")
-    skipped = sum(1 for x in result.notices if x.kind.value == "skipped")
-    if skipped:
-        extra.append(f"{skipped} skipped")
-    partial = sum(1 for x in result.notices if x.kind.value == "not-analysed")
+        extra.append(f"{_plural(result.generated, 'generated file')} not linted")
+    skips = [x for x in result.notices if x.kind.value == "skipped"]
+    files_skipped = len({x.path for x in skips if _is_file_skip(x)})
+    if files_skipped:
+        extra.append(f"{_plural(files_skipped, 'file')} skipped")
+    stopped = sum(1 for x in skips if x.rule_id)
+    if stopped:
+        extra.append(f"{stopped} rule run{'s' * (stopped != 1)} stopped by rule-timeout")
+    other = sum(1 for x in skips if not x.rule_id and not _is_file_skip(x))
+    if other:
+        extra.append(_plural(other, "warning"))
+    partial = len({x.path for x in result.notices if x.kind.value == "not-analysed"})
     if partial:
-        extra.append(f"{partial} partly analysed")
-    errors = sum(1 for x in result.notices if x.is_error)
-    if errors:
-        extra.append(click.style(f"{errors} internal error{'s' * (errors != 1)}", fg="red"))
+        extra.append(f"{_plural(partial, 'file')} partly analysed")
     return line + (" [" + ", ".join(extra) + "]" if extra else "")
 
 
