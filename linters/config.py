@@ -40,6 +40,10 @@ class ConfigError(Exception):
     """A mistake in configuration or on the command line (exit code 2)."""
 
 
+# `fail-on` / `--fail-on`: the least severe finding that fails a run
+FAIL_ON = ("error", "warning", "note", "never")
+
+
 def did_you_mean(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -72,6 +76,9 @@ class Config:
     jobs: int = 0  # 0: all cores
     rule_timeout: float = 10.0  # seconds one rule may spend on one file; 0: no limit
     editor_max_file_size: int = 1_000_000  # the language server skips larger documents
+    # the least severe finding that makes `cnlint check` exit 1 (error, warning, note or
+    # never); notes are shown and counted but do not fail a run by default (ESLint's warnings)
+    fail_on: str = "warning"
     # Where the config came from; relative paths in it resolve against ``root``.
     path: str | None = None
     root: str = "."
@@ -222,6 +229,10 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
         elif key == "rule-timeout":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1e9:
                 raise ConfigError(f"{where}: rule-timeout must be a non-negative number of seconds")
+        elif key == "fail-on":
+            if value not in FAIL_ON:
+                raise ConfigError(f"{where}: fail-on = {value!r}: use {', '.join(FAIL_ON)}"
+                                  f"{did_you_mean(str(value), FAIL_ON)}")
         elif key in ("max-file-size", "jobs", "editor-max-file-size"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{where}: {key} must be a non-negative integer")

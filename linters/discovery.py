@@ -114,6 +114,9 @@ class Excluder:
         return self.spec.match_file(rel + "/" if is_dir else rel)
 
 
+NO_SUCH_PATH = "no such file or directory"
+
+
 def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
              force_exclude: bool = False, cwd: str | None = None):
     """Yield ``Target``s for ``paths``, then the problems as ``(path, message)``.
@@ -148,7 +151,7 @@ def discover(paths, excluder: Excluder, *, respect_gitignore: bool = True,
             add(abs_path, explicit=True)
             continue
         if not os.path.isdir(abs_path):
-            problems.append((raw, "no such file or directory"))
+            problems.append((raw, NO_SUCH_PATH))
             continue
         ignores = _ancestors_ignores(abs_path) if respect_gitignore else _Ignores()
         # A committed symlink must not make cnlint read (and quote, in findings

@@ -140,7 +140,14 @@ def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
     errors_before = _syntax_errors(engine, path, language, data)
     for _ in range(MAX_PASSES):
         fixable = []
-        for f in engine.check(path, language, data).findings:
+        checked = engine.check(path, language, data)
+        if data is not original:
+            # a rule that crashes on the fixed text: an error of the run (exit 2), never
+            # dropped (the lint already reported the crashes on the original text)
+            for n in checked.notices:
+                if n.is_error:
+                    outcome.note(n.kind, f"after fixes: {n.message}", n.rule_id)
+        for f in checked.findings:
             if not allowed(f, unsafe):
                 continue
             problem = edit_problem(f.fix, data)

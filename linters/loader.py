@@ -52,9 +52,12 @@ class Registry:
 
     def add(self, cls: type[Rule], origin: str) -> None:
         problems = validate_metadata(cls)
+        if not problems and origin != "builtin":
+            problems = _query_problems(cls)
         if problems:
             self.notices.append(Notice(NoticeKind.INTERNAL_ERROR, origin,
-                                       f"rule {cls.__name__} not loaded: " + "; ".join(problems), cls.id))
+                                       f"rule {getattr(cls, 'id', '') or '?'} ({cls.__name__}) not loaded: "
+                                       + "; ".join(problems), getattr(cls, "id", "") or ""))
             return
         info = self.rules.get(cls.id)
         if info is None:
@@ -77,6 +80,27 @@ class Registry:
     @property
     def packs(self) -> set[str]:
         return {info.meta.pack() for info in self.rules.values()}
+
+
+def _query_problems(cls: type[Rule]) -> list[str]:
+    """A custom tree-sitter rule's queries, compiled now: a query that does not
+    compile is a rule that does not load (named with the query position), not a
+    crash in the middle of a run. Built-in queries are checked by their fixtures."""
+    if cls.backend() != "tree-sitter":
+        return []
+    import re
+
+    from .backends import treesitter as ts_backend
+
+    try:
+        ts_backend.check_queries(cls)
+    except ts_backend.QueryCompileError as e:
+        # tree-sitter counts rows and columns of the query from 0
+        text = re.sub(r"at row (\d+), column (\d+)",
+                      lambda m: f"at line {int(m[1]) + 1}, column {int(m[2]) + 1} of the query",
+                      str(e).split(": ", 1)[-1])
+        return [text]
+    return []
 
 
 def is_concrete_rule(obj: object) -> bool:
@@ -158,7 +182,7 @@ def load_rules(rule_paths=(), plugins=None, root: str = ".") -> Registry:
     for raw in rule_paths:
         path = raw if os.path.isabs(raw) else os.path.join(root, raw)
         if not os.path.exists(path):
-            reg.notices.append(Notice(NoticeKind.INTERNAL_ERROR, raw, f"rule path {path} does not exist"))
+            reg.notices.append(Notice(NoticeKind.CONFIG, raw, f"rule-paths entry {raw!r}: {path} does not exist"))
             continue
         for file in _rule_files(path):
             try:

@@ -107,7 +107,8 @@ class NoticeKind(str, enum.Enum):
     SKIPPED = "skipped"  # binary, not UTF-8, too large, unreadable
     NOT_ANALYSED = "not-analysed"  # lines of a file the parser could not read; the rules checked the rest
     INTERNAL_ERROR = "internal-error"  # a rule or the engine raised
-    CONFIG = "config"
+    CONFIG = "config"  # the configuration is invalid or names something missing (a rule-paths entry)
+    USAGE = "usage"  # the command line names a path that does not exist
 
 
 @dataclass(frozen=True, order=True)
@@ -121,7 +122,7 @@ class Notice:
 
     @property
     def is_error(self) -> bool:
-        return self.kind in (NoticeKind.INTERNAL_ERROR, NoticeKind.CONFIG)
+        return self.kind in (NoticeKind.INTERNAL_ERROR, NoticeKind.CONFIG, NoticeKind.USAGE)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from . import pool, profiling
 from .cache import Cache, open_for_run, salt
 from .config import Config, drop_untrusted, validate_rules
-from .discovery import Excluder, Target, discover
+from .discovery import NO_SUCH_PATH, Excluder, Target, discover
 from .engine import Engine, Selection, resolve_selection
 from .loader import Registry, rules_for
 from .model import FileResult, Finding, Notice, NoticeKind, merge_order
@@ -109,7 +109,9 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
         targets, problems = discover(paths, excluder, respect_gitignore=cfg.respect_gitignore,
                                      force_exclude=force_exclude, cwd=cwd)
     for path, message in problems:
-        result.notices.append(Notice(NoticeKind.SKIPPED, path, message))
+        # a path that does not exist is a typo, not a clean run (ruff's E902): exit 2
+        kind = NoticeKind.USAGE if message == NO_SUCH_PATH else NoticeKind.SKIPPED
+        result.notices.append(Notice(kind, path, message))
     if shard is not None:
         k, n = shard
         targets = [t for t in targets if shard_of(t.path, n) == k - 1]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .config import Config, load_config
 from .discovery import Excluder, discover
@@ -58,6 +58,8 @@ class FixtureReport:
     expected: int = 0  # expectation comments (true positives the rule must find)
     trap_files: int = 0  # files with no expectation: everything in them must stay quiet
     mismatches: list[Mismatch] | None = None
+    # the rule crashed (or the engine failed) on a fixture: exit 2, not a mismatch to fix in the fixture
+    errors: list[Mismatch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -112,7 +114,10 @@ def check_rule_fixtures(rule_id: str, folder: str, registry: Registry) -> Fixtur
         report.expected += sum(len(v) for v in wants.values())
         report.trap_files += not wants
         for n in result.notices:
-            report.mismatches.append(Mismatch(t.path, 0, f"{n.kind.value}: {n.message}"))
+            m = Mismatch(t.path, 0, f"{n.kind.value}: {n.message}")
+            report.mismatches.append(m)
+            if n.is_error:
+                report.errors.append(m)
         got: dict[int, list] = defaultdict(list)
         for fd in result.findings:
             got[fd.span.start_line].append(fd)

@@ -67,7 +67,7 @@ def render(result: RunResult, *, repo_root: str | None = None) -> str:
     for n in result.notices:
         where = _path(n.path, root) if n.path and (n.kind in _FILE_NOTICES or os.path.isfile(n.path)) else None
         title = {NoticeKind.SKIPPED: "cnlint: file skipped", NoticeKind.CONFIG: "cnlint: configuration error",
-                 NoticeKind.INTERNAL_ERROR: "cnlint: internal error",
+                 NoticeKind.INTERNAL_ERROR: "cnlint: internal error", NoticeKind.USAGE: "cnlint: no such path",
                  NoticeKind.NOT_ANALYSED: "cnlint: lines not analysed"}[n.kind]
         text = n.message if where else (f"{n.path}: {n.message}" if n.path else n.message)
         level = "error" if n.is_error else "notice" if n.kind == NoticeKind.NOT_ANALYSED else "warning"

@@ -87,6 +87,7 @@ _LINK_SHAPED = re.compile(r"\[([^\[\]]*)\]\(")
 _NOTIFICATIONS = {
     "internal-error": ("cnlint/internal-error", "A rule or cnlint itself failed; results may be incomplete."),
     "config": ("cnlint/config-error", "The configuration is invalid or names something that is missing."),
+    "usage": ("cnlint/usage-error", "A path named on the command line does not exist; nothing was linted there."),
     "skipped": ("cnlint/skipped-file", "A file was not checked (binary, not UTF-8, too large or unreadable)."),
     "not-analysed": ("cnlint/lines-not-analysed",
                      "Lines of a file the parser could not read; the rules checked the rest of the file."),
