@@ -217,3 +217,43 @@ def test_unknown_fail_on_value(project):
     assert "fail-on" in r.stderr and "did you mean 'warning'" in r.stderr
     r = cnlint("check", "--fail-on", "warn", "--isolated", ".")
     assert r.exit_code == 2 and "warn" in r.stderr
+
+
+# ---- the language server logs a rule that does not load and keeps serving ----
+
+def test_language_server_logs_a_bad_query_and_keeps_serving(tmp_path):
+    import asyncio
+
+    from lsprotocol import types as lsp
+
+    import test_server
+    from conftest import RULES
+
+    logs = []
+
+    class Client(test_server.Client):
+        def __init__(self):
+            super().__init__()
+            self.protocol.fm.features.pop(lsp.WINDOW_LOG_MESSAGE, None)
+
+            @self.feature(lsp.WINDOW_LOG_MESSAGE)
+            def on_log(params):
+                logs.append(params)
+
+    write(tmp_path, {"testrules.py": RULES, "bad.py": BAD_QUERY,
+                     "pyproject.toml": '[tool.cnlint]\nrule-paths = ["testrules.py", "bad.py"]\n'})
+    uri = (tmp_path / "main.go").as_uri()
+
+    async def body(client):
+        test_server.open_doc(client, uri, GO_PRINTLN, "go")
+        params = await client.next_diagnostics(uri)
+        assert [d.code for d in params.diagnostics] == ["TST001"]  # the other rules still run
+
+    real = test_server.Client
+    test_server.Client = Client
+    try:
+        asyncio.run(test_server.session(tmp_path, body))
+    finally:
+        test_server.Client = real
+    errors = [m.message for m in logs if m.type == lsp.MessageType.Error]
+    assert any("ACME001" in m and "line 2, column 2 of the query" in m for m in errors), logs
