@@ -16,8 +16,7 @@ from dataclasses import replace
 import click
 
 from . import __version__
-from .config import FAIL_ON, Config, ConfigError, load_config, project_root
-from .model import Severity
+from .config import Config, ConfigError, load_config, project_root
 from .reporters.escape import escape, guard_line, json_safe, verbatim_in_ci
 from .runner import load, run
 
@@ -76,10 +75,40 @@ _COLOR = click.option("--color", type=click.Choice(["auto", "always", "never"]),
                            "NO_COLOR turns colour off and FORCE_COLOR (not 0) turns it on.")
 
 
+class _UsageError(click.ClickException):
+    """Every command-line mistake click finds (unknown option, bad value, missing
+    file) printed in cnlint's one error style, ``cnlint: error: ...``, and exit 2."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, original: click.ClickException):
+        super().__init__(original.format_message())
+        self.ctx = getattr(original, "ctx", None)
+
+    def show(self, file=None) -> None:
+        color = self.ctx.color if self.ctx is not None else None
+        click.echo(click.style("cnlint: error: ", fg="red", bold=True) + escape(self.message), err=True, color=color)
+        if self.ctx is not None:
+            click.echo(f"{self.ctx.get_usage()}\nTry '{self.ctx.command_path} --help' for help.", err=True,
+                       color=color)
+
+
+def _restyled(call, *args):
+    try:
+        return call(*args)
+    except click.ClickException as e:
+        if isinstance(e, _UsageError) or type(e).__name__ == "NoArgsIsHelpError":  # that one shows the help
+            raise
+        raise _UsageError(e) from None
+
+
 class _Main(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):
+        return _restyled(super().make_context, info_name, args, parent, **extra)
+
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            return _restyled(super().invoke, ctx)
         except KeyboardInterrupt:
             # click would print "Aborted!" and exit 1, which reads as "findings"
             click.echo("\ncnlint: interrupted", err=True)
@@ -109,10 +138,7 @@ def main() -> None:
               help="Worker processes (default: all cores; 1 runs in-process).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no source lines or summary when clean.")
 @click.option("--statistics", is_flag=True, help="Also print the number of findings per rule.")
-@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (same as --fail-on never).")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
-              help="The least severe finding that makes the exit code 1 (default: the config's fail-on, "
-                   "else warning: notes are reported but do not fail).")
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--force-exclude", is_flag=True,
               help="Apply `exclude` to files named on the command line too (for pre-commit).")
 @click.option("--include-suppressed", is_flag=True, help="Also report suppressed findings (json, sarif).")
@@ -149,17 +175,14 @@ def main() -> None:
               help="Progress bar on stderr (default: on for long runs on a terminal).")
 @_COLOR
 @_ISOLATED
-def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero, fail_on,
+def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
           force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, sarif_root_uri, column_kind,
           fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard, baseline_file,
           write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only, show_profile,
           progress, isolated):
     """Lint PATHS (files or directories; default: the current directory)."""
     paths = list(paths) or ["."]
-    if "-" in paths and not os.path.exists("-"):
-        _fail("reading stdin (`-`) is not supported yet: name the files or directories to lint")
     cfg = _load_config(config, paths, isolated)
-    threshold = "never" if exit_zero else fail_on or cfg.fail_on
     try:
         _apply_rule_options(cfg, rule_options)
         registry, selection = load(cfg, select=_split(select) or None, extend_select=_split(extend_select),
@@ -222,8 +245,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
             n = sum(o.applied for o in changed)
             click.echo(f"Would fix {n} finding{'s' * (n != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}.",
                        err=True)
-            sys.exit(EXIT_ERROR if result.has_errors else
-                     EXIT_FINDINGS if changed and threshold != "never" else EXIT_CLEAN)
+            sys.exit(EXIT_ERROR if result.has_errors else EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN)
         written = [o for o in outcomes if o.written]
         fixed = sum(o.applied for o in written)
         if written:
@@ -292,15 +314,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         sys.exit(EXIT_ERROR)
     if fixed and exit_non_zero_on_fix:
         sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_FINDINGS if failing(result.findings, threshold) else EXIT_CLEAN)
-
-
-def failing(findings, threshold: str) -> bool:
-    """Whether ``findings`` fail the run under ``fail-on = threshold``."""
-    if threshold == "never":
-        return False
-    least = Severity(threshold).rank
-    return any(f.severity.rank >= least for f in findings)
+    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
 
 
 class _ProgressBar:
@@ -464,7 +478,7 @@ def test_rules(path, config, only):
     for n in registry.notices:
         click.echo(f"cnlint: error: {escape(n.path)}: {escape(n.message)}", err=True)
     reports = run_fixtures(path or builtin_fixtures_dir(), registry, only=set(_split(only)) or None)
-    failed = errors = 0
+    failed = 0
     for rep in reports:
         status = click.style("ok", fg="green") if rep.ok else click.style("FAIL", fg="red", bold=True)
         click.echo(guard_line(f"{escape(rep.rule_id):<8} {status}  {rep.files} files, {rep.expected} expected findings, "
@@ -472,11 +486,8 @@ def test_rules(path, config, only):
         for m in rep.mismatches or []:
             click.echo(guard_line(f"    {escape(str(m))}"))
         failed += not rep.ok
-        errors += bool(rep.errors)
     click.echo(f"{len(reports) - failed} passed, {failed} failed")
-    # a rule that crashed or did not load is exit 2, as in `check`: not a fixture mismatch
-    sys.exit(EXIT_ERROR if registry.notices or errors else
-             EXIT_FINDINGS if failed or not reports else EXIT_CLEAN)
+    sys.exit(EXIT_ERROR if registry.notices else EXIT_FINDINGS if failed or not reports else EXIT_CLEAN)
 
 
 @main.command("config")

@@ -29,7 +29,7 @@ def test_issue_shapes_are_skipped_or_syntax_errors_never_a_crash(project, name):
     assert r.exit_code == 1, r.output
     assert "ok.py:2:1: warning[NET001]" in r.stdout
     if name == "parens.py":
-        assert "CN001 syntax error: too many nested parentheses" in r.stdout
+        assert "error[CN001] syntax error: too many nested parentheses" in r.stdout
     else:
         assert "too deeply nested for the Python parser" in r.stderr and "> limit" in r.stderr
 

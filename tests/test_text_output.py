@@ -239,3 +239,21 @@ def test_top_level_help_shows_every_command_description_in_full(monkeypatch):
     for name in ("check", "config", "explain", "merge-sarif", "rules", "server", "test-rules"):
         assert f"  {name} " in commands
     assert "--color" in cnlint("check", "--help").stdout
+
+
+# ---- one error style ----
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "--foo"], "No such option '--foo'"),
+    (["check", "--config", "nope.toml"], "Invalid value for '--config'"),
+    (["check", "--format", "xml"], "Invalid value for '--format'"),
+    (["check", "--color", "purple"], "Invalid value for '--color'"),
+    (["nosuch"], "No such command 'nosuch'"),
+    (["explain"], "name a rule"),  # cnlint's own errors: the same style
+])
+def test_usage_errors_have_one_style_and_exit_2(project, args, message):
+    r = cnlint(*args)
+    assert r.exit_code == 2, r.output
+    first = r.stderr.splitlines()[0]
+    assert first.startswith("cnlint: error: ") and message in first, r.stderr
+    assert "Error:" not in r.stderr and not r.stdout
