@@ -16,7 +16,8 @@ from dataclasses import replace
 import click
 
 from . import __version__
-from .config import Config, ConfigError, load_config, project_root
+from .config import FAIL_ON, Config, ConfigError, load_config, project_root
+from .model import Severity
 from .reporters.escape import escape, guard_line, json_safe, verbatim_in_ci
 from .runner import load, run
 
@@ -138,7 +139,10 @@ def main() -> None:
               help="Worker processes (default: all cores; 1 runs in-process).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no source lines or summary when clean.")
 @click.option("--statistics", is_flag=True, help="Also print the number of findings per rule.")
-@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (same as --fail-on never).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="The least severe finding that makes the exit code 1 (default: the config's fail-on, "
+                   "else warning: notes are reported but do not fail).")
 @click.option("--force-exclude", is_flag=True,
               help="Apply `exclude` to files named on the command line too (for pre-commit).")
 @click.option("--include-suppressed", is_flag=True, help="Also report suppressed findings (json, sarif).")
@@ -175,14 +179,17 @@ def main() -> None:
               help="Progress bar on stderr (default: on for long runs on a terminal).")
 @_COLOR
 @_ISOLATED
-def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero,
+def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet, statistics, exit_zero, fail_on,
           force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, sarif_root_uri, column_kind,
           fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard, baseline_file,
           write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only, show_profile,
           progress, isolated):
     """Lint PATHS (files or directories; default: the current directory)."""
     paths = list(paths) or ["."]
+    if "-" in paths and not os.path.exists("-"):
+        _fail("reading stdin (`-`) is not supported yet: name the files or directories to lint")
     cfg = _load_config(config, paths, isolated)
+    threshold = "never" if exit_zero else fail_on or cfg.fail_on
     try:
         _apply_rule_options(cfg, rule_options)
         registry, selection = load(cfg, select=_split(select) or None, extend_select=_split(extend_select),
@@ -245,7 +252,8 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
             n = sum(o.applied for o in changed)
             click.echo(f"Would fix {n} finding{'s' * (n != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}.",
                        err=True)
-            sys.exit(EXIT_ERROR if result.has_errors else EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN)
+            sys.exit(EXIT_ERROR if result.has_errors else
+                     EXIT_FINDINGS if changed and threshold != "never" else EXIT_CLEAN)
         written = [o for o in outcomes if o.written]
         fixed = sum(o.applied for o in written)
         if written:
@@ -314,7 +322,15 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         sys.exit(EXIT_ERROR)
     if fixed and exit_non_zero_on_fix:
         sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if failing(result.findings, threshold) else EXIT_CLEAN)
+
+
+def failing(findings, threshold: str) -> bool:
+    """Whether ``findings`` fail the run under ``fail-on = threshold``."""
+    if threshold == "never":
+        return False
+    least = Severity(threshold).rank
+    return any(f.severity.rank >= least for f in findings)
 
 
 class _ProgressBar:
@@ -478,7 +494,7 @@ def test_rules(path, config, only):
     for n in registry.notices:
         click.echo(f"cnlint: error: {escape(n.path)}: {escape(n.message)}", err=True)
     reports = run_fixtures(path or builtin_fixtures_dir(), registry, only=set(_split(only)) or None)
-    failed = 0
+    failed = errors = 0
     for rep in reports:
         status = click.style("ok", fg="green") if rep.ok else click.style("FAIL", fg="red", bold=True)
         click.echo(guard_line(f"{escape(rep.rule_id):<8} {status}  {rep.files} files, {rep.expected} expected findings, "
@@ -486,8 +502,11 @@ def test_rules(path, config, only):
         for m in rep.mismatches or []:
             click.echo(guard_line(f"    {escape(str(m))}"))
         failed += not rep.ok
+        errors += bool(rep.errors)
     click.echo(f"{len(reports) - failed} passed, {failed} failed")
-    sys.exit(EXIT_ERROR if registry.notices else EXIT_FINDINGS if failed or not reports else EXIT_CLEAN)
+    # a rule that crashed or did not load is exit 2, as in `check`: not a fixture mismatch
+    sys.exit(EXIT_ERROR if registry.notices or errors else
+             EXIT_FINDINGS if failed or not reports else EXIT_CLEAN)
 
 
 @main.command("config")
