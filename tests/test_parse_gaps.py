@@ -101,7 +101,7 @@ def test_not_analysed_notice_in_every_format(project, monkeypatch):
     write(project, {"rand.go": GENERIC_METHOD})
     text = cnlint("check", "--no-cache")
     assert text.exit_code == 1  # TST001's findings; the notice alone changes nothing
-    assert "cnlint: note: rand.go: line" in text.stderr and "[1 partly analysed]" in text.stdout
+    assert "cnlint: note: rand.go: line" in text.stderr and "[1 file partly analysed]" in text.stdout
     gh = cnlint("check", "--no-cache", "--format", "github").stdout
     assert "::notice file=rand.go,title=cnlint%3A lines not analysed::line" in gh
     sarif = json.loads(cnlint("check", "--no-cache", "--format", "sarif").stdout)["runs"][0]
