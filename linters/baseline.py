@@ -139,12 +139,22 @@ def _git(cwd: str, *args: str) -> str:
     except FileNotFoundError as e:
         raise ConfigError("--new-from-rev needs git on PATH") from e
     except subprocess.CalledProcessError as e:
-        raise ConfigError(f"git {' '.join(args)}: {e.stderr.strip() or e}") from e
+        raise ConfigError(f"git {' '.join(args)}: {e.stderr.strip() or f'exit status {e.returncode}'}") from e
     return out.stdout
 
 
 def merge_base(rev: str, cwd: str = ".") -> str:
+    _verify(cwd, rev, "--new-from-merge-base")
     return _git(cwd, "merge-base", rev, "HEAD").strip()
+
+
+def _verify(cwd: str, rev: str, option: str) -> None:
+    """A revision that does not name a commit is the user's typo: say so, not git's exit status."""
+    try:
+        _git(cwd, "rev-parse", "--verify", "--quiet", rev + "^{commit}")
+    except ConfigError:
+        _git(cwd, "rev-parse", "--show-toplevel")  # not a git repository: git's own message
+        raise ConfigError(f"{option} {rev}: no commit of that name in this git repository") from None
 
 
 @dataclass
@@ -165,7 +175,7 @@ class ChangedLines:
 
 def changed_since(rev: str, cwd: str = ".") -> ChangedLines:
     root = _git(cwd, "rev-parse", "--show-toplevel").strip()
-    _git(root, "rev-parse", "--verify", "--quiet", rev + "^{commit}")
+    _verify(root, rev, "--new-from-rev")
     diff = _git(root, "-c", "core.quotePath=false", "diff", "--unified=0", "--no-color", "--no-ext-diff", "-M", rev, "--")
     lines: dict[str, set[int]] = defaultdict(set)
     new_files: set[str] = set()

@@ -257,3 +257,15 @@ def test_usage_errors_have_one_style_and_exit_2(project, args, message):
     first = r.stderr.splitlines()[0]
     assert first.startswith("cnlint: error: ") and message in first, r.stderr
     assert "Error:" not in r.stderr and not r.stdout
+
+
+@pytest.mark.parametrize("option", ["--new-from-rev", "--new-from-merge-base"])
+def test_unknown_revision_is_named_not_a_git_exit_status(project, option):
+    from test_baseline import commit, git
+
+    git(project, "init", "-q")
+    write(project, {".gitignore": ".cnlint_cache/\n", "a.go": GO})
+    commit(project)
+    r = cnlint("check", option, "nosuchrev")
+    assert r.exit_code == 2, r.output
+    assert r.stderr == f"cnlint: error: {option} nosuchrev: no commit of that name in this git repository\n"
