@@ -76,6 +76,14 @@ _COLOR = click.option("--color", type=click.Choice(["auto", "always", "never"]),
                            "NO_COLOR turns colour off and FORCE_COLOR (not 0) turns it on.")
 
 
+def _echo_notices(notices) -> None:
+    """Notices in the one style of ``check``: ``cnlint: error|warning|note: path: message`` on stderr."""
+    from .reporters.text import render_notices
+    from .runner import RunResult
+
+    click.echo(render_notices(RunResult(notices=list(notices))), err=True, nl=False)
+
+
 class _UsageError(click.ClickException):
     """Every command-line mistake click finds (unknown option, bad value, missing
     file) printed in cnlint's one error style, ``cnlint: error: ...``, and exit 2."""
@@ -424,8 +432,7 @@ def rules_cmd(config, fmt, isolated):
                               f"{r['fixable'] or '':<10} {escape(r['summary'])}"))
     click.echo("\nON: whether the current configuration runs the rule; opt-in rules run only when selected "
                "(`cnlint explain ID` says when to turn one on).")
-    for n in registry.notices:
-        click.echo(f"cnlint: {n.kind.value}: {escape(n.path)}: {escape(n.message)}", err=True)
+    _echo_notices(registry.notices)
 
 
 @main.command(short_help="Show a rule's help page (by id, e.g. SEC001, or by name).")
@@ -491,8 +498,7 @@ def test_rules(path, config, only):
 
     cfg = _load_config(config, [path or "."])
     registry = rules_for(cfg)
-    for n in registry.notices:
-        click.echo(f"cnlint: error: {escape(n.path)}: {escape(n.message)}", err=True)
+    _echo_notices(registry.notices)
     reports = run_fixtures(path or builtin_fixtures_dir(), registry, only=set(_split(only)) or None)
     failed = errors = 0
     for rep in reports:
