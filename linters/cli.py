@@ -288,7 +288,8 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
 
     render_started = time.perf_counter()
     if fmt == "text":
-        report = text.render(result, show_source=not quiet, statistics=statistics, quiet=quiet)
+        report = text.render(result, show_source=not quiet, statistics=statistics, quiet=quiet,
+                             include_baseline=include_baseline)
     elif fmt == "json":
         from .reporters import json_format
 

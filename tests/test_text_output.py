@@ -269,3 +269,35 @@ def test_unknown_revision_is_named_not_a_git_exit_status(project, option):
     r = cnlint("check", option, "nosuchrev")
     assert r.exit_code == 2, r.output
     assert r.stderr == f"cnlint: error: {option} nosuchrev: no commit of that name in this git repository\n"
+
+
+def test_include_baseline_shows_hidden_findings_marked_in_text(project):
+    from test_baseline import commit, git
+
+    git(project, "init", "-q")
+    write(project, {".gitignore": ".cnlint_cache/\n", "a.go": GO})
+    assert cnlint("check", "--write-baseline", "bl.jsonl").exit_code == 0
+    write(project, {"a.go": GO.replace("fmt.Println(3)", "fmt.Println(3)\n\tfmt.Println(4)")})
+    r = cnlint("check", "--baseline", "bl.jsonl", "--include-baseline", "-q")
+    assert r.exit_code == 1, r.output
+    assert r.stdout.splitlines() == [
+        "a.go:6:2: warning[TST001] fmt.Println call [*] [unchanged]",
+        "a.go:7:2: warning[TST001] fmt.Println call [*] [unchanged]",
+        "a.go:8:2: warning[TST001] fmt.Println call [*] [unchanged]",
+        "a.go:9:2: warning[TST001] fmt.Println call [*]",
+        "Found 1 finding in 1 file (1 file checked); 1 fixable with `--fix`. [3 hidden by baseline]",
+    ], r.output
+    plain = cnlint("check", "--baseline", "bl.jsonl", "-q")
+    assert "[unchanged]" not in plain.stdout and plain.stdout.count("warning[TST001]") == 1
+
+
+def test_json_summary_counts_baseline_and_unchanged_lines_apart(project):
+    import json
+
+    from test_baseline import commit, git
+
+    git(project, "init", "-q")
+    write(project, {".gitignore": ".cnlint_cache/\n", "a.go": GO})
+    commit(project)
+    summary = json.loads(cnlint("check", "--new-from-rev", "HEAD", "--format", "json").stdout)["summary"]
+    assert summary["hidden_by_baseline"] == 0 and summary["hidden_on_unchanged_lines"] == 3

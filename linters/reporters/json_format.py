@@ -62,7 +62,9 @@ def render(result: RunResult, include_suppressed: bool = False, include_baseline
         "summary": {"files": result.files, "parsed": result.parsed, "generated": result.generated,
                     "findings": len(result.findings),
                     "suppressed": len(result.suppressed), "errors": sum(n.is_error for n in result.notices),
-                    "hidden_by_baseline": len(result.hidden), "baseline_fixed": result.baseline_fixed},
+                    "hidden_by_baseline": len(result.hidden) - result.hidden_unchanged_lines,
+                    "hidden_on_unchanged_lines": result.hidden_unchanged_lines,
+                    "baseline_fixed": result.baseline_fixed},
     }
     if include_baseline:
         doc["hidden"] = [finding_dict(f) for f in result.hidden]

@@ -75,9 +75,12 @@ def _message(text: str) -> str:
 
 
 def render(result: RunResult, *, show_source: bool = True, statistics: bool = False,
-           quiet: bool = False) -> str:
+           quiet: bool = False, include_baseline: bool = False) -> str:
+    """``include_baseline``: the hidden findings too (by the baseline or --new-from-rev),
+    in order among the new ones and marked ``[unchanged]``; they are not counted as found."""
     out: list[str] = []
-    for f in result.findings:
+    shown = sorted(result.findings + result.hidden) if include_baseline and result.hidden else result.findings
+    for f in shown:
         color = _COLORS[f.severity]
         head = (click.style(f"{display_path(f.path)}:{f.span.start_line}:{f.span.start_column}:", bold=True)
                 + " " + click.style(f"{f.severity.value}[{escape(f.rule_id)}]", fg=color, bold=True)
@@ -85,6 +88,8 @@ def render(result: RunResult, *, show_source: bool = True, statistics: bool = Fa
         if f.fix is not None:
             head += click.style(" [*]" if f.fix.applicability.value == "safe" else
                                 f" [{f.fix.applicability.value} fix]", fg="green")
+        if f.baseline == "unchanged":
+            head += click.style(" [unchanged]", dim=True)
         out.append(head)
         if show_source and f.line_text.strip():
             end = f.span.end_column if f.span.end_line == f.span.start_line else None
