@@ -301,3 +301,15 @@ def test_json_summary_counts_baseline_and_unchanged_lines_apart(project):
     commit(project)
     summary = json.loads(cnlint("check", "--new-from-rev", "HEAD", "--format", "json").stdout)["summary"]
     assert summary["hidden_by_baseline"] == 0 and summary["hidden_on_unchanged_lines"] == 3
+
+
+def test_forced_colour_never_starts_a_github_workflow_command(project):
+    """FORCE_COLOR is common in GitHub Actions: colour codes must not uncover a ``::command``."""
+    import re
+
+    write(project, {"::warning file=x::y.py": "eval('x')\n", "::error::z.go": GO})
+    r = run_colored(["check", "--no-cache", "."], {"FORCE_COLOR": "1"})
+    assert r.exit_code == 1 and ANSI in r.stdout, r.output
+    assert "warning[TST003]" in r.stdout.replace("\x1b[33m\x1b[1m", "")
+    for line in r.stdout.splitlines():
+        assert not re.match(r"^(?:\s|\x1b\[[0-9;]*m)*::", line), line
