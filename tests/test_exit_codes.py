@@ -4,7 +4,6 @@ rule never turns CI green, and `fail-on` decides which severities fail a run."""
 import json
 
 import pytest
-
 from conftest import cnlint, write
 
 GO_PRINTLN = 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("x")\n}\n'
@@ -224,10 +223,9 @@ def test_unknown_fail_on_value(project):
 def test_language_server_logs_a_bad_query_and_keeps_serving(tmp_path):
     import asyncio
 
-    from lsprotocol import types as lsp
-
     import test_server
     from conftest import RULES
+    from lsprotocol import types as lsp
 
     logs = []
 
