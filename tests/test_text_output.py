@@ -313,3 +313,15 @@ def test_forced_colour_never_starts_a_github_workflow_command(project):
     assert "warning[TST003]" in r.stdout.replace("\x1b[33m\x1b[1m", "")
     for line in r.stdout.splitlines():
         assert not re.match(r"^(?:\s|\x1b\[[0-9;]*m)*::", line), line
+
+
+def test_errors_are_named_by_kind_in_the_summary(project):
+    write(project, {"b.go": CLEAN_GO})
+    r = cnlint("check", "servcie/", "b.go")
+    assert r.exit_code == 2, r.output
+    assert summary_line(r) == "No findings, but 1 path not found (1 file checked)."
+    (project / "pyproject.toml").write_text('[tool.cnlint]\nrule-paths = ["testrules.py", "gone.py"]\n'
+                                            'extend-exclude = ["testrules.py"]\n')
+    r = cnlint("check", "b.go")
+    assert r.exit_code == 2, r.output
+    assert summary_line(r) == "No findings, but 1 configuration error (1 file checked).", r.output

@@ -145,13 +145,16 @@ def _is_file_skip(notice) -> bool:
         notice.message.startswith(_FILE_SKIPS) or notice.message.endswith("; skipped"))
 
 
-_ERROR_NAMES = {"internal-error": "internal error", "config": "configuration error", "usage": "usage error"}
+_ERROR_NAMES = {"internal-error": ("internal error", "internal errors"),
+                "config": ("configuration error", "configuration errors"),
+                "usage": ("path not found", "paths not found")}  # the only usage notice (model.NoticeKind)
 
 
 def error_counts(result: RunResult) -> str:
-    """``1 internal error, 2 configuration errors``: the notices that make exit 2, by kind ('' if none)."""
+    """``1 internal error, 2 paths not found``: the notices that make exit 2, by kind ('' if none)."""
     counts = Counter(x.kind.value for x in result.notices if x.is_error)
-    return ", ".join(_plural(counts[k], _ERROR_NAMES.get(k, "error")) for k in sorted(counts))
+    names = {k: _ERROR_NAMES.get(k, ("error", "errors")) for k in counts}
+    return ", ".join(f"{counts[k]} {names[k][counts[k] != 1]}" for k in sorted(counts))
 
 
 def summary(result: RunResult) -> str:
