@@ -195,7 +195,7 @@ class Engine:
 
         enabled = self.enabled if only is None else set(only)
         active = [r for r in self._active_rules(language, data) if r.id in enabled]
-        want_unused = UNUSED_SUPPRESSION in enabled and suppressions.MARKER in data
+        want_unused = UNUSED_SUPPRESSION in enabled and suppressions.has_marker(data)
         if not active and not want_unused and SYNTAX_ERROR not in enabled:
             profiling.add("files prefiltered out (not parsed)", 1)
             return result  # prefilter: no rule can match, so do not even parse
@@ -232,7 +232,7 @@ class Engine:
         findings = self._per_file_ignores(path, findings)
         with profiling.timed("suppressions"):
             directives = suppressions.parse_directives(ctx)
-        kept, suppressed = suppressions.apply(findings, directives)
+        kept, suppressed = suppressions.apply(findings, directives, ctx)
         if want_unused:
             # A rule enabled in this run that reported nothing here (prefiltered
             # out, or not written for this language) cannot need the suppression;
@@ -359,6 +359,14 @@ class Engine:
         known = set(self.registry.rules)
         for d in directives:
             span = (d.start_byte, d.end_byte)
+            if d.problem is not None:
+                fix = None
+                if d.replacement:
+                    fix = rule.fix(f"Rewrite as `{d.replacement}`",
+                                   rule.edit((d.start_byte, d.end_byte), d.replacement))
+                rule.report(span, f"malformed suppression, it suppresses nothing: {d.problem}"
+                                  + (f"; write `{d.replacement}`" if d.replacement else ""), fix=fix)
+                continue
             if not d.ids:
                 if not d.used:
                     rule.report(span, f"unused suppression `{d.kind}`: no finding here to ignore",

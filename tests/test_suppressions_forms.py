@@ -1,0 +1,140 @@
+"""Suppression forms (issue #18, deliverable 5): malformed directives are
+reported by CN002 with a fix to the working form, ``ignore-next-line``, and a
+directive on the first line of a multi-line statement covering the statement."""
+
+import json
+
+import pytest
+from conftest import cnlint, write
+
+GO_HEAD = 'package main\n\nimport "crypto/tls"\n\nfunc f() *tls.Config {\n'
+BAD = "&tls.Config{InsecureSkipVerify: true}"
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    write(tmp_path, {"pyproject.toml": "[tool.cnlint]\n"})
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args):
+    r = cnlint("check", "--format", "json", *args)
+    return json.loads(r.stdout)
+
+
+def go_with(comment: str) -> str:
+    return GO_HEAD + f"\tc := {BAD} {comment}\n\treturn c\n}}\n"
+
+
+MALFORMED = [
+    ("// cnlint: ignore[SEC001]: test server", "the reason follows ` -- `, not `:`",
+     "// cnlint: ignore[SEC001] -- test server"),
+    ("// cnlint: ignore[SEC001] because legacy", "the reason follows ` -- `",
+     "// cnlint: ignore[SEC001] -- because legacy"),
+    ("// cnlint: ignore [SEC001]", "no space before `[`", "// cnlint: ignore[SEC001]"),
+    ("// CNLINT: IGNORE[SEC001]", "directives are lower case", "// cnlint: ignore[SEC001]"),
+    ("// cnlint: disable[SEC001]", "`disable` is not a directive", "// cnlint: ignore[SEC001]"),
+    ("/* cnlint: ignore SEC001 */", "the rule ids go in brackets", "/* cnlint: ignore[SEC001] */"),
+    ("// Cnlint : Ignore[sec001] - flaky", "no space before `:`", "// cnlint: ignore[SEC001] -- flaky"),
+]
+
+
+@pytest.mark.parametrize(("comment", "problem", "fixed"), MALFORMED)
+def test_malformed_directive_is_reported_and_fixed_to_a_working_one(repo, comment, problem, fixed):
+    write(repo, {"a.go": go_with(comment)})
+    out = run("a.go")
+    by_rule = {f["rule_id"]: f for f in out["findings"]}
+    # it suppresses nothing, so the finding stays, and the directive is reported
+    assert set(by_rule) == {"SEC001", "CN002"}, out["findings"]
+    cn = by_rule["CN002"]
+    assert cn["message"].startswith("malformed suppression")
+    assert problem in cn["message"]
+    assert cn["start"]["line"] == 6
+    assert cn["fix"]["applicability"] == "safe"
+
+    r = cnlint("check", "--fix", "a.go")
+    assert r.exit_code == 0, r.output
+    text = (repo / "a.go").read_text()
+    assert text == go_with(fixed)
+    # the fixed directive works: SEC001 suppressed, nothing reported
+    out = run("a.go")
+    assert out["findings"] == []
+
+
+@pytest.mark.parametrize("comment", [
+    "// cnlint is our linter",
+    "// run cnlint: it checks TLS settings",
+    "// see cnlint: docs/rules",
+    "// cnlint: ignore[SEC001] -- a well-formed one",
+])
+def test_ordinary_comments_are_not_flagged(repo, comment):
+    write(repo, {"a.go": go_with(comment)})
+    rules = {f["rule_id"] for f in run("a.go")["findings"]}
+    assert "CN002" not in rules
+
+
+def test_directive_text_in_a_string_is_not_flagged(repo):
+    write(repo, {"a.py": 's = "# CNLINT: IGNORE[SEC001]: x"\n'})
+    assert run("a.py")["findings"] == []
+
+
+def test_python_malformed_directive(repo):
+    write(repo, {"a.py": 'import requests\n\nr = requests.get("https://x", verify=False, timeout=5)  # cnlint: disable[SEC001]\n'})
+    rules = sorted(f["rule_id"] for f in run("a.py")["findings"])
+    assert rules == ["CN002", "SEC001"]
+    assert cnlint("check", "--fix", "a.py").exit_code == 0
+    assert (repo / "a.py").read_text().endswith("# cnlint: ignore[SEC001]\n")
+
+
+def test_ignore_next_line(repo):
+    write(repo, {"a.go": GO_HEAD + f"\t// cnlint: ignore-next-line[SEC001] -- test only\n\tc := {BAD}\n"
+                                   f"\td := {BAD}\n\t_ = d\n\treturn c\n}}\n"})
+    out = run("a.go")
+    assert [(f["rule_id"], f["start"]["line"]) for f in out["findings"]] == [("SEC001", 8)]
+    r = cnlint("check", "--format", "json", "--include-suppressed", "a.go")
+    sup = json.loads(r.stdout)["suppressed"]
+    assert [(f["start"]["line"], f["suppressed"]["reason"]) for f in sup] == [(7, "test only")]
+
+
+def test_unused_ignore_next_line_is_reported(repo):
+    write(repo, {"a.go": GO_HEAD + "\t// cnlint: ignore-next-line[SEC001]\n\treturn nil\n}\n"})
+    out = run("a.go")
+    assert [f["rule_id"] for f in out["findings"]] == ["CN002"]
+
+
+def test_multiline_statement_go(repo):
+    write(repo, {"a.go": GO_HEAD + "\tc := &tls.Config{ // cnlint: ignore[SEC001] -- test server\n"
+                                   "\t\tInsecureSkipVerify: true,\n\t}\n\treturn c\n}\n"})
+    assert run("a.go")["findings"] == []
+
+
+def test_multiline_statement_does_not_reach_into_a_body(repo):
+    write(repo, {"a.go": GO_HEAD + "\tif true { // cnlint: ignore[SEC001]\n"
+                                   f"\t\treturn {BAD}\n\t}}\n\treturn nil\n}}\n"})
+    rules = sorted(f["rule_id"] for f in run("a.go")["findings"])
+    # the body's statement starts on its own line: not covered, and the directive is unused
+    assert rules == ["CN002", "SEC001"]
+
+
+def test_multiline_statement_typescript(repo):
+    write(repo, {"a.ts": 'import * as https from "https";\n\n'
+                         "export const agent = new https.Agent({ // cnlint: ignore[SEC001] -- local\n"
+                         "  rejectUnauthorized: false,\n});\n"})
+    assert run("a.ts")["findings"] == []
+    write(repo, {"b.ts": 'import * as https from "https";\n\n'
+                         "export const agent = new https.Agent({\n"
+                         "  rejectUnauthorized: false,\n});\n"})
+    assert [f["rule_id"] for f in run("b.ts")["findings"]] == ["SEC001"]
+
+
+def test_multiline_statement_python(repo):
+    write(repo, {"a.py": "import requests\n\n"
+                         "resp = requests.get(  # cnlint: ignore[SEC001] -- internal host\n"
+                         '    "https://x",\n    verify=False,\n    timeout=5,\n)\n'})
+    assert run("a.py")["findings"] == []
+    write(repo, {"b.py": "import requests\n\n"
+                         "def f():  # cnlint: ignore[SEC001]\n"
+                         '    return requests.get("https://x", verify=False, timeout=5)\n'})
+    rules = sorted(f["rule_id"] for f in run("b.py")["findings"])
+    assert rules == ["CN002", "SEC001"]
