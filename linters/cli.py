@@ -23,7 +23,7 @@ from .runner import load, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab", "checkstyle", "rdjson")
 
 
 def _split(values) -> list[str]:
@@ -301,6 +301,22 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         from .reporters import github
 
         report = github.render(result)
+    elif fmt == "junit":
+        from .reporters import junit
+
+        report = junit.render(result, fail_on=threshold, include_suppressed=include_suppressed)
+    elif fmt == "checkstyle":
+        from .reporters import checkstyle
+
+        report = checkstyle.render(result, include_suppressed=include_suppressed)
+    elif fmt == "gitlab":
+        from .reporters import gitlab
+
+        report = gitlab.render(result)
+    elif fmt == "rdjson":
+        from .reporters import rdjson
+
+        report = rdjson.render(result)
     else:
         _fail(f"--format {fmt} is not available in this build")
     if sarif_output:
