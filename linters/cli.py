@@ -138,8 +138,11 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to this file instead of stdout.")
 @click.option("--select", multiple=True, metavar="IDS",
-              help="Rules to run (ids, id prefixes or pack names, comma-separated); replaces the config's select.")
-@click.option("--extend-select", multiple=True, metavar="IDS", help="Rules to run in addition to the selected ones.")
+              help="Rules to run (ids, id prefixes or pack names, comma-separated); replaces the config's "
+                   "select and extend-select (the config's ignore still applies).")
+@click.option("--extend-select", multiple=True, metavar="IDS",
+              help="Rules to run in addition to the selected ones (added to the config's extend-select, "
+                   "or to --select).")
 @click.option("--ignore", multiple=True, metavar="IDS", help="Rules not to run (added to the config's ignore).")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
               help="Config file (cnlint.toml or pyproject.toml); default: found by walking up from PATHS.")
@@ -152,7 +155,12 @@ def main() -> None:
               help="The least severe finding that makes the exit code 1 (default: the config's fail-on, "
                    "else warning: notes are reported but do not fail).")
 @click.option("--force-exclude", is_flag=True,
-              help="Apply `exclude` to files named on the command line too (for pre-commit).")
+              help="Apply `exclude` to files named on the command line too (for pre-commit), and to "
+                   "--stdin-filename.")
+@click.option("--stdin-filename", metavar="PATH",
+              help="Lint stdin (PATHS `-` or none) as the file PATH: its config, per-file-ignores and "
+                   "language come from PATH (the file need not exist). With --fix, the fixed text is "
+                   "printed to stdout and the findings left to stderr.")
 @click.option("--include-suppressed", is_flag=True, help="Also report suppressed findings (json, sarif).")
 @click.option("--sarif-output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write a SARIF 2.1.0 log to FILE (stdout keeps the --format output).")
@@ -191,12 +199,28 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
           force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, sarif_root_uri, column_kind,
           fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard, baseline_file,
           write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only, show_profile,
-          progress, isolated):
-    """Lint PATHS (files or directories; default: the current directory)."""
-    paths = list(paths) or ["."]
-    if "-" in paths and not os.path.exists("-"):
-        _fail("reading stdin (`-`) is not supported yet: name the files or directories to lint")
-    cfg = _load_config(config, paths, isolated)
+          progress, isolated, stdin_filename):
+    """Lint PATHS (files or directories; default: the current directory).
+
+    `-` lints stdin; name the file it is with --stdin-filename."""
+    paths = list(paths) or (["-"] if stdin_filename else ["."])
+    stdin = "-" in paths
+    if stdin and len(paths) > 1:
+        _fail("`-` (stdin) cannot be linted together with other paths")
+    if stdin_filename is not None and not stdin:
+        _fail("--stdin-filename names the file stdin is: use it with `-` and no other path")
+    if stdin and fix_new_only:
+        _fail("--fix-new-only does not work on stdin")
+    cfg = _load_config(config, [stdin_filename or "."] if stdin else paths, isolated)
+    if stdin:
+        from . import stdin as stdin_mod
+
+        stdin_data = sys.stdin.buffer.read()
+        try:
+            stdin_language = stdin_mod.language_of(stdin_filename, stdin_data)
+        except stdin_mod.UnknownLanguage as e:
+            _fail(str(e))
+        stdin_skip = force_exclude and stdin_mod.excluded(stdin_filename, cfg)
     threshold = "never" if exit_zero else fail_on or cfg.fail_on
     try:
         _apply_rule_options(cfg, rule_options)
@@ -220,9 +244,13 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     started = time.perf_counter()
 
     def lint():
-        with _ProgressBar(progress) as tick:
-            res = run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude,
-                      use_cache=cfg.cache and not no_cache, shard=shard_kn, progress=tick, profile=profile)
+        if stdin:
+            res = stdin_mod.run_stdin(stdin_data, stdin_filename, cfg, registry, selection,
+                                      language=stdin_language, skip=stdin_skip)
+        else:
+            with _ProgressBar(progress) as tick:
+                res = run(paths, cfg, registry, selection, jobs=jobs or 0, force_exclude=force_exclude,
+                          use_cache=cfg.cache and not no_cache, shard=shard_kn, progress=tick, profile=profile)
         if base is not None:
             res.findings, res.hidden, res.baseline_fixed = base.split(res.findings)
         if changed_lines is not None:
@@ -251,7 +279,15 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
 
         engine = Engine(cfg, registry, selection)
         targets = result.findings if fix_new_only else result.findings + result.hidden
-        outcomes = fix_all(targets, engine, unsafe=unsafe_fixes, write=not diff)
+        if stdin:
+            from .fixes import allowed, fix_file
+
+            outcomes = [fix_file(engine, stdin_mod.display_path(stdin_filename), stdin_language, unsafe_fixes,
+                                 stdin_data)] if any(allowed(f, unsafe_fixes) for f in targets) else []
+            for o in outcomes:
+                o.written = o.changed and not diff  # "written" to stdout, below
+        else:
+            outcomes = fix_all(targets, engine, unsafe=unsafe_fixes, write=not diff)
         changed = [o for o in outcomes if o.changed]
         if diff:
             click.echo(verbatim_in_ci("".join(o.diff() for o in changed)), nl=False)
@@ -264,6 +300,13 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
                      EXIT_FINDINGS if changed and threshold != "never" else EXIT_CLEAN)
         written = [o for o in outcomes if o.written]
         fixed = sum(o.applied for o in written)
+        if stdin:  # as ruff: the (fixed) text on stdout, the findings left on stderr
+            if written:
+                stdin_data = written[0].fixed
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            out.write(stdin_data)
+            out.flush()
         if written:
             result = lint()
         for o in outcomes:
@@ -331,9 +374,9 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
         except OSError as e:
             _fail(f"cannot write {output}: {e.strerror or e}")
     else:
-        click.echo(report, nl=False)
+        click.echo(report, nl=False, err=stdin and fix)  # stdout holds the fixed text
     if fixed:
-        click.echo(f"Fixed {fixed} finding{'s' * (fixed != 1)}.", err=fmt != "text")
+        click.echo(f"Fixed {fixed} finding{'s' * (fixed != 1)}.", err=fmt != "text" or stdin)
     if profile is not None:
         from .profiling import render as render_profile
 

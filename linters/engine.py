@@ -42,9 +42,11 @@ class Selection:
 
 def resolve_selection(cfg: Config, registry: Registry, *, select=None, extend_select=(),
                       ignore=()) -> Selection:
+    # ruff's rule: `--select` on the command line replaces the config's select
+    # *and* extend-select; `--extend-select` on the command line still adds
+    extra = (list(cfg.extend_select) if select is None else []) + list(extend_select)
     select = select if select is not None else cfg.select
     ignore = list(cfg.ignore) + list(ignore)
-    extra = list(cfg.extend_select) + list(extend_select)
     enabled = []
     for rid, info in sorted(registry.rules.items()):
         pack = info.meta.pack()

@@ -93,9 +93,10 @@ def test_missing_path_is_not_a_clean_run_in_fix_and_diff(project):
 
 
 def test_stdin_dash_is_not_a_silent_clean_run(project):
+    # without --stdin-filename (or a shebang) the language of stdin is unknown: an error
     r = cnlint("check", "-")
     assert r.exit_code == 2
-    assert "stdin" in r.stderr and "not supported" in r.stderr
+    assert "stdin" in r.stderr and "--stdin-filename" in r.stderr
     assert "All checks passed" not in r.output
 
 
