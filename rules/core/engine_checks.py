@@ -70,17 +70,29 @@ class UnusedSuppression(EngineRule):
     languages = languages.ALL
     help = """\
 ## What it does
-Reports `cnlint: ignore[...]` and `cnlint: ignore-file[...]` comments that
-suppress no finding, and those that name rule ids that do not exist.
+Reports `cnlint: ignore[...]`, `cnlint: ignore-next-line[...]` and
+`cnlint: ignore-file[...]` comments that suppress no finding, those that name
+rule ids that do not exist, and malformed ones: comments meant as a directive
+that cnlint does not read, so they suppress nothing (`CNLINT: IGNORE[...]`,
+`cnlint: disable[...]`, `ignore [SEC001]`, `ignore SEC001`, a reason after `:`
+or without `--`). A comment that only mentions cnlint (`# run cnlint: ...`) is
+not one: the word after `cnlint:` must be `ignore`, `disable`, `suppress`,
+`nolint`, `noqa` or `skip` (with `-file`, `-line` or `-next-line`).
 
 ## Why is this bad?
 A stale suppression hides the next real finding on that line, long after the
 code it was written for has changed. An unknown id is usually a typo, so the
 finding it was meant to silence is still reported (or silenced by accident).
+A malformed directive looks as if it silenced a finding, and silences nothing.
 
 ## Example
 ```go
 cfg := &tls.Config{MinVersion: tls.VersionTLS12} // cnlint: ignore[SEC001]
+```
+
+A malformed directive:
+```go
+cfg := &tls.Config{InsecureSkipVerify: true} // cnlint: ignore[SEC001]: test server
 ```
 
 ## Use instead
@@ -88,8 +100,14 @@ cfg := &tls.Config{MinVersion: tls.VersionTLS12} // cnlint: ignore[SEC001]
 cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 ```
 
+```go
+cfg := &tls.Config{InsecureSkipVerify: true} // cnlint: ignore[SEC001] -- test server
+```
+
 ## How to fix
 Delete the comment, or the ids in it that no longer apply: `cnlint check --fix`
 does it (a safe fix). Rules that are not enabled in this run are never
-reported as unused.
+reported as unused. A malformed directive is rewritten to the form cnlint
+reads, `cnlint: ignore[ID, ...] -- reason` (also a safe fix); it then
+suppresses what it was meant to, or is reported as unused.
 """
