@@ -349,3 +349,33 @@ def test_formats_are_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     for mod in ("junit", "gitlab", "checkstyle", "rdjson", "xmlout", "ci_common"):
         assert f"cnlint.reporters.{mod}" not in out.split()
+
+
+def test_rdjson_joins_the_edits_of_a_fix_and_skips_the_bom(tmp_path):
+    """Several edits of one safe fix are one suggestion over the range they
+    cover, with the text between them kept; a BOM is not a column."""
+    from cnlint.model import Applicability, Edit, Finding, Fix, Severity, Span
+    from cnlint.reporters import rdjson
+    from cnlint.runner import RunResult
+
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "a.py"
+    data = b"\xef\xbb\xbfx = f(1, 2)\n"
+    path.write_bytes(data)
+    b = data.index(b"1")  # byte offsets into the file, BOM included
+
+    def span(start, end):
+        return Span(1, start - 2, 1, end - 2, start, end, start - 2, end - 2)  # columns: no BOM, 1-based
+
+    fix = Fix("swap", (Edit(span(b + 3, b + 4), "1"), Edit(span(b, b + 1), "2")), Applicability.SAFE)
+    f = Finding(str(path), span(b, b + 4), "X001", "swap them", Severity.ERROR, fix=fix)
+    doc = json.loads(rdjson.render(RunResult(findings=[f], root=str(tmp_path))))
+    RDJSON.validate(doc)
+    (d,) = doc["diagnostics"]
+    assert d["location"]["path"] == "a.py"
+    assert d["location"]["range"] == {"start": {"line": 1, "column": 7}, "end": {"line": 1, "column": 11}}
+    assert d["suggestions"] == [{"range": d["location"]["range"], "text": "2, 1"}]
+    unsafe = Finding(str(path), span(b, b + 4), "X001", "swap them", Severity.ERROR,
+                     fix=Fix("swap", fix.edits, Applicability.UNSAFE))
+    doc = json.loads(rdjson.render(RunResult(findings=[unsafe], root=str(tmp_path))))
+    assert "suggestions" not in doc["diagnostics"][0]
