@@ -128,9 +128,13 @@ def _malformed(line: str, col: int) -> tuple[str, str | None, int] | None:
         problems.append("directives are lower case")
     if re.match(r"cnlint\s+:", line[col:], re.IGNORECASE):
         problems.append("no space before `:`")
-    if word.split("-")[0] != "ignore" or word not in _KINDS:
-        problems.append(f"`{kw}` is not a directive (`ignore`, `ignore-next-line` or `ignore-file`)")
     rest = m.group("rest")
+    base = word.split("-")[0]
+    if base not in ("ignore", "disable") and m.group("ids") is None and rest.strip() \
+            and not rest.strip().startswith(("*/", "--")):
+        return None  # `# cnlint: skip tests with --exclude`: prose, not a directive
+    if kw.lower() != kind:
+        problems.append(f"`{kw}` is not a directive (`ignore`, `ignore-next-line` or `ignore-file`)")
     tail = len(rest)
     for closer in ("*/", "//", "#"):
         at = rest.find(closer)

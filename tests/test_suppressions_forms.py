@@ -36,6 +36,8 @@ MALFORMED = [
     ("// CNLINT: IGNORE[SEC001]", "directives are lower case", "// cnlint: ignore[SEC001]"),
     ("// cnlint: disable[SEC001]", "`disable` is not a directive", "// cnlint: ignore[SEC001]"),
     ("/* cnlint: ignore SEC001 */", "the rule ids go in brackets", "/* cnlint: ignore[SEC001] */"),
+    ("// cnlint: ignore_file[SEC001]", "`ignore_file` is not a directive", "// cnlint: ignore-file[SEC001]"),
+    ("// cnlint: suppress[SEC001]", "`suppress` is not a directive", "// cnlint: ignore[SEC001]"),
     ("// Cnlint : Ignore[sec001] - flaky", "no space before `:`", "// cnlint: ignore[SEC001] -- flaky"),
 ]
 
@@ -66,6 +68,8 @@ def test_malformed_directive_is_reported_and_fixed_to_a_working_one(repo, commen
     "// cnlint is our linter",
     "// run cnlint: it checks TLS settings",
     "// see cnlint: docs/rules",
+    "// cnlint: skip tests with --exclude",
+    "// cnlint: suppressions are documented in the README",
     "// cnlint: ignore[SEC001] -- a well-formed one",
 ])
 def test_ordinary_comments_are_not_flagged(repo, comment):
@@ -95,6 +99,14 @@ def test_ignore_next_line(repo):
     r = cnlint("check", "--format", "json", "--include-suppressed", "a.go")
     sup = json.loads(r.stdout)["suppressed"]
     assert [(f["start"]["line"], f["suppressed"]["reason"]) for f in sup] == [(7, "test only")]
+
+
+def test_malformed_next_line_form_fixed_to_a_working_one(repo):
+    write(repo, {"a.go": GO_HEAD + f"\t// cnlint: ignore next line[SEC001]\n\tc := {BAD}\n\treturn c\n}}\n"})
+    msgs = [f["message"] for f in run("a.go")["findings"] if f["rule_id"] == "CN002"]
+    assert len(msgs) == 1 and "`ignore next line` is not a directive" in msgs[0]
+    assert cnlint("check", "--fix", "a.go").exit_code == 0
+    assert "// cnlint: ignore-next-line[SEC001]\n" in (repo / "a.go").read_text()
 
 
 def test_unused_ignore_next_line_is_reported(repo):

@@ -76,8 +76,9 @@ rule ids that do not exist, and malformed ones: comments meant as a directive
 that cnlint does not read, so they suppress nothing (`CNLINT: IGNORE[...]`,
 `cnlint: disable[...]`, `ignore [SEC001]`, `ignore SEC001`, a reason after `:`
 or without `--`). A comment that only mentions cnlint (`# run cnlint: ...`) is
-not one: the word after `cnlint:` must be `ignore`, `disable`, `suppress`,
-`nolint`, `noqa` or `skip` (with `-file`, `-line` or `-next-line`).
+not one: the word after `cnlint:` must be `ignore` or `disable` (with
+`-file`, `-line` or `-next-line`), or `suppress`, `nolint`, `noqa` or `skip`
+followed by `[...]` or by nothing.
 
 ## Why is this bad?
 A stale suppression hides the next real finding on that line, long after the
