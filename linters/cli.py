@@ -474,9 +474,12 @@ def rules_cmd(config, fmt, isolated):
                      "severity": selection.severities[rid].value, "fixable": info.fixable,
                      "enabled": rid in enabled, "enabled_by_default": m.enabled_by_default,
                      "precision": m.precision, "summary": m.summary, "origin": info.origin})
+    # a rule path or plugin that does not load is exit 2, as in `check`
+    status = EXIT_ERROR if any(n.is_error for n in registry.notices) else EXIT_CLEAN
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
-        return
+        _echo_notices(registry.notices)
+        sys.exit(status)
     click.echo(click.style(f"{'ID':<8} {'NAME':<34} {'ON':<6} {'LANGUAGES':<20} {'SEVERITY':<8} {'FIX':<10} SUMMARY",
                            bold=True))
     pack = None
@@ -493,6 +496,7 @@ def rules_cmd(config, fmt, isolated):
     click.echo("\nON: whether the current configuration runs the rule; opt-in rules run only when selected "
                "(`cnlint explain ID` says when to turn one on).")
     _echo_notices(registry.notices)
+    sys.exit(status)
 
 
 @main.command(short_help="Show a rule's help page (by id, e.g. SEC001, or by name).")

@@ -54,7 +54,9 @@ class FixOutcome:
     def diff(self) -> str:
         a = self.original.decode("utf-8").splitlines(keepends=True)
         b = self.fixed.decode("utf-8").splitlines(keepends=True)
-        return "".join(difflib.unified_diff(a, b, f"a/{self.path}", f"b/{self.path}"))
+        # an absolute path keeps its own name (`a//home/...` named no file); a relative one gets git's a/ b/
+        old, new = (self.path, self.path) if self.path.startswith("/") else (f"a/{self.path}", f"b/{self.path}")
+        return "".join(difflib.unified_diff(a, b, old, new))
 
     def note(self, kind: NoticeKind, message: str, rule_id: str = "") -> None:
         """Add a notice once (a rejected fix comes back on every pass)."""

@@ -655,6 +655,9 @@ require(esm)); `require-module = "off"` says the code runs with
         emit = mode.emit
         if emit is None or emit.module in ("node16", "node18", "node20", "nodenext"):
             parts.append(f"load it with `await import({spec!r})`")
+        elif not emit.module:  # no tsconfig (or no "module" in it): say what to set, not `under ""`
+            parts.append(f"load it with `await import({spec!r})`, compiled with tsconfig \"module\" set to "
+                         f"\"node16\"/\"nodenext\" (under \"commonjs\" TypeScript turns import() into require())")
         else:
             parts.append(f"load it with `await import({spec!r})` after setting tsconfig \"module\" to "
                          f"\"node16\"/\"nodenext\" (under \"{emit.module}\" TypeScript turns import() "

@@ -1,0 +1,52 @@
+"""Rough edges of issue #18 item 9: `cnlint rules` exit code, --diff of an absolute path,
+ESM001 without a tsconfig."""
+
+import json
+
+from conftest import cnlint, write
+
+GO = 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("hi")\n}\n'
+
+
+def test_rules_is_exit_2_when_a_rule_path_is_missing(tmp_path, monkeypatch):
+    write(tmp_path, {"cnlint.toml": 'rule-paths = ["nosuch_rules"]\n'})
+    monkeypatch.chdir(tmp_path)
+    for args in ([], ["--format", "json"]):
+        r = cnlint("rules", *args)
+        assert r.exit_code == 2, r.output
+        assert "nosuch_rules" in r.stderr and "cnlint: error:" in r.stderr
+    r = cnlint("rules", "--format", "json")
+    assert any(row["id"] == "SEC001" for row in json.loads(r.stdout))  # the built-in rules are still listed
+
+
+def test_rules_is_exit_0_when_everything_loads(project):
+    assert cnlint("rules").exit_code == 0
+    assert cnlint("rules", "--format", "json").exit_code == 0
+
+
+def test_diff_of_an_absolute_path_has_no_doubled_slash(project, tmp_path_factory, monkeypatch):
+    write(project, {"main.go": GO})
+    path = str(project / "main.go")
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))  # outside the cwd: shown absolute
+    r = cnlint("check", "--diff", path)
+    assert r.exit_code == 1, r.output
+    assert f"--- {path}\n+++ {path}\n" in r.stdout
+    assert "//" not in r.stdout.split("\n")[0]
+    # a relative path keeps git's a/ b/ prefixes
+    monkeypatch.chdir(project)
+    r = cnlint("check", "--diff", "main.go")
+    assert "--- a/main.go\n+++ b/main.go\n" in r.stdout
+
+
+def test_esm001_without_tsconfig_says_what_to_set(tmp_path):
+    write(tmp_path, {
+        "package.json": json.dumps({"name": "p", "engines": {"node": ">=18"}, "dependencies": {"ora": "^8"}}),
+        "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {
+            "": {}, "node_modules/ora": {"version": "8.0.1"}}}),
+        "x.ts": 'const ora = require("ora");\nora("x");\n',
+    })
+    r = cnlint("check", "--format", "json", "--select", "ESM001", str(tmp_path / "x.ts"))
+    [f] = json.loads(r.stdout)["findings"]
+    assert 'under ""' not in f["message"]
+    assert "`await import('ora')`" in f["message"] and '"node16"/"nodenext"' in f["message"]
+    assert 'under "commonjs"' in f["message"]
