@@ -379,3 +379,17 @@ def test_rdjson_joins_the_edits_of_a_fix_and_skips_the_bom(tmp_path):
                      fix=Fix("swap", fix.edits, Applicability.UNSAFE))
     doc = json.loads(rdjson.render(RunResult(findings=[unsafe], root=str(tmp_path))))
     assert "suggestions" not in doc["diagnostics"][0]
+
+
+@pytest.mark.parametrize("fmt", ["junit", "gitlab", "checkstyle", "rdjson"])
+def test_missing_path_is_in_every_report(project, fmt):
+    r = run("--format", fmt, "servcie/")
+    assert r.exit_code == 2
+    assert "servcie/: no such file or directory" in r.stderr
+    assert "no such file or directory" in r.stdout and "usage" in r.stdout
+    if fmt == "gitlab":
+        GITLAB.validate(json.loads(r.stdout))
+    elif fmt == "rdjson":
+        RDJSON.validate(json.loads(r.stdout))
+    else:
+        (check_junit if fmt == "junit" else check_checkstyle)(r.stdout)
