@@ -35,6 +35,54 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+def _add_suppressions(result, cfg, registry, selection, reason: str, conflict) -> None:
+    """``check --add-suppressions``: comment every reported finding, say what was done, exit."""
+    from . import add_suppressions as adder
+    from . import languages as langs
+    from .engine import Engine
+    from .fixes import ChangedMeanwhile, Refused, write_fixed
+
+    if conflict:
+        _fail("--add-suppressions works on files: not with `-` (stdin), --fix or --diff")
+    if adder.reason_problem(reason):
+        _fail(f"--add-suppressions: {adder.reason_problem(reason)}")
+    engine = Engine(cfg, registry, selection)
+    by_path: dict[str, list] = {}
+    for f in result.findings:
+        by_path.setdefault(f.path, []).append(f)
+    added = files = 0
+    failed = []
+    for path, findings in sorted(by_path.items()):
+        full = os.path.join(engine.cwd, path)
+        try:
+            with open(full, "rb") as fh:
+                original = fh.read()
+        except OSError as e:
+            click.echo(f"{escape(path)}: not changed: cannot read it: {e.strerror}", err=True)
+            failed += findings
+            continue
+        language = langs.detect(path, original[:512])
+        if language is None:
+            continue
+        out = adder.add_to_file(engine, path, language, original, findings, reason)
+        failed += out.failed
+        if out.new != original:
+            try:
+                write_fixed(full, original, out.new, engine.cwd)
+            except (ChangedMeanwhile, Refused, OSError) as e:
+                click.echo(f"{escape(path)}: not changed: {getattr(e, 'strerror', None) or e}", err=True)
+                failed += [f for f in findings if f not in out.failed]
+                continue
+            added += out.added
+            files += 1
+    for f in failed:
+        click.echo(f"{escape(f.path)}:{f.span.start_line}:{f.span.start_column}: {f.rule_id}: no suppression "
+                   "comment could be added here (a string, template literal or JSX text)", err=True)
+    click.echo(f"Added suppressions for {added} finding{'s' * (added != 1)} in {files} file{'s' * (files != 1)}"
+               + (f"; {len(failed)} could not be suppressed" if failed else "") + ".")
+    sys.exit(EXIT_ERROR if result.has_errors else EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
 def _load_config(config: str | None, paths, isolated: bool = False) -> object:
     start = paths[0] if paths else "."
     if isolated:
@@ -175,6 +223,10 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply unsafe fixes.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them.")
+@click.option("--add-suppressions", "add_suppressions", is_flag=False, flag_value="", default=None,
+              metavar="[=REASON]",
+              help="Write a `cnlint: ignore[ID] -- REASON` comment for every finding reported (ruff's "
+                   "--add-noqa); a second run adds nothing. Give the reason with `=`.")
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit with 1 when --fix changed files (pre-commit).")
 @click.option("--rule-option", "rule_options", multiple=True, metavar="ID.NAME=VALUE",
               help="Set a rule option, e.g. PERF001.mode=compiler (VALUE is TOML; bare words are strings).")
@@ -199,10 +251,13 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
           force_exclude, include_suppressed, sarif_output, sarif_all_rules, sarif_category, sarif_root_uri, column_kind,
           fix, unsafe_fixes, diff, exit_non_zero_on_fix, rule_options, no_cache, shard, baseline_file,
           write_baseline, new_from_rev, new_from_merge_base, include_baseline, fix_new_only, show_profile,
-          progress, isolated, stdin_filename):
+          progress, isolated, stdin_filename, add_suppressions):
     """Lint PATHS (files or directories; default: the current directory).
 
     `-` lints stdin; name the file it is with --stdin-filename."""
+    if add_suppressions and (add_suppressions == "-" or os.path.exists(add_suppressions)):
+        # `--add-suppressions src/`: click took the path for the optional reason
+        paths, add_suppressions = (add_suppressions, *paths), ""
     paths = list(paths) or (["-"] if stdin_filename else ["."])
     stdin = "-" in paths
     if stdin and len(paths) > 1:
@@ -271,6 +326,8 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
             _fail(f"cannot write {write_baseline}: {e.strerror or e}")
         click.echo(f"Wrote {len(result.findings)} findings ({len(out.entries)} entries) to {escape(write_baseline)}.")
         sys.exit(EXIT_ERROR if result.has_errors else EXIT_CLEAN)
+    if add_suppressions is not None:
+        _add_suppressions(result, cfg, registry, selection, add_suppressions, stdin or fix or diff)
     fixed = 0
     if fix or diff:
         from .engine import Engine

@@ -150,3 +150,51 @@ def test_multiline_statement_python(repo):
                          '    return requests.get("https://x", verify=False, timeout=5)\n'})
     rules = sorted(f["rule_id"] for f in run("b.py")["findings"])
     assert rules == ["CN002", "SEC001"]
+
+
+def test_add_suppressions_each_language_and_idempotent(repo):
+    write(repo, {
+        "a.go": GO_HEAD + f"\tc := {BAD} // cnlint: ignore[NET001] -- other\n\td := {BAD}\n\t_ = d\n\treturn c\n}}\n",
+        "b.ts": 'import * as https from "https";\n\nexport const agent = new https.Agent({\n'
+                "  rejectUnauthorized: false,\n});\n",
+        "c.py": 'import requests\n\nr = requests.get("https://x", verify=False, timeout=5)\n',
+    })
+    r = cnlint("check", "--add-suppressions=legacy, see #12")
+    assert r.exit_code == 0, r.output
+    assert "Added suppressions for 4 findings in 3 files." in r.output
+    go = (repo / "a.go").read_text()
+    # the ids join the directive already on the line; a new comment on the other
+    assert f"\tc := {BAD} // cnlint: ignore[NET001, SEC001] -- other\n" in go
+    assert f"\td := {BAD} // cnlint: ignore[SEC001] -- legacy, see #12\n" in go
+    assert "  rejectUnauthorized: false, // cnlint: ignore[SEC001] -- legacy, see #12\n" in (repo / "b.ts").read_text()
+    assert (repo / "c.py").read_text().endswith("timeout=5)  # cnlint: ignore[SEC001] -- legacy, see #12\n")
+    before = {p: (repo / p).read_text() for p in ("a.go", "b.ts", "c.py")}
+    r = cnlint("check", "--add-suppressions=legacy, see #12")
+    assert r.exit_code == 0 and "for 0 findings in 0 files" in r.output
+    assert {p: (repo / p).read_text() for p in before} == before
+    # only the unused NET001 id of the old directive is left to report
+    assert [f["rule_id"] for f in run()["findings"]] == ["CN002"]
+
+
+def test_add_suppressions_without_reason_and_path_after_flag(repo):
+    write(repo, {"src/c.py": 'import requests\n\nr = requests.get("https://x", verify=False, timeout=5)\n'})
+    r = cnlint("check", "--add-suppressions", "src")
+    assert r.exit_code == 0, r.output
+    assert (repo / "src/c.py").read_text().endswith("timeout=5)  # cnlint: ignore[SEC001]\n")
+
+
+def test_add_suppressions_line_ending_in_a_template_literal_goes_above(repo):
+    src = ('import * as https from "https";\n\n'
+           "export const a = new https.Agent({ rejectUnauthorized: false }); export const t = `\n`;\n")
+    write(repo, {"a.ts": src})
+    r = cnlint("check", "--add-suppressions")
+    assert r.exit_code == 0, r.output
+    assert (repo / "a.ts").read_text() == src.replace(
+        "export const a", "// cnlint: ignore-next-line[SEC001]\nexport const a")
+    assert run("a.ts")["findings"] == []
+
+
+def test_add_suppressions_refuses_fix_and_multiline_reason(repo):
+    write(repo, {"c.py": "x = 1\n"})
+    assert cnlint("check", "--add-suppressions", "--fix").exit_code == 2
+    assert cnlint("check", "--add-suppressions=a */ b").exit_code == 2
