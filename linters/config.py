@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -42,6 +43,61 @@ class ConfigError(Exception):
 
 # `fail-on` / `--fail-on`: the least severe finding that fails a run
 FAIL_ON = ("error", "warning", "note", "never")
+
+
+_TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_TOML_ASSIGN = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+
+
+def _toml_key(text: str) -> list[str]:
+    """``a."b c".d`` -> ["a", "b c", "d"] (enough of TOML's dotted keys to find a line)."""
+    parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)", text)
+    return [next(p for p in groups if p) if any(groups) else "" for groups in parts]
+
+
+def key_line(path: str | None, dotted: list[str]) -> int | None:
+    """The line (1-based) of a config file where the key ``dotted`` (e.g. ["options",
+    "SEC001", "mode"], below ``[tool.cnlint]`` in a pyproject.toml) is set, or where
+    the longest part of it is: for error messages. None if it cannot be found."""
+    if not path or not dotted:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    base = ["tool", "cnlint"] if os.path.basename(path) == "pyproject.toml" else []
+    want = base + list(dotted)
+    table: list[str] = []
+    best: tuple[int, int] | None = None  # (matched parts, line)
+    for n, line in enumerate(lines, 1):
+        m = _TOML_HEADER.match(line)
+        if m:
+            table = _toml_key(m.group(1))
+            full = table
+        else:
+            m = _TOML_ASSIGN.match(line)
+            if not m:
+                continue
+            full = table + _toml_key(m.group(1))
+        if full[:len(base)] != base:
+            continue
+        k = 0
+        while k < min(len(full), len(want)) and full[k] == want[k]:
+            k += 1
+        if k > len(base) and (best is None or k > best[0]):
+            best = (k, n)
+    return best[1] if best else None
+
+
+def located(path: str | None, message: str) -> str:
+    """``message`` (``key: what is wrong``, from validate_rules) prefixed with
+    ``file:line:`` of that key in the config file ``path``, when found."""
+    if not path:
+        return message
+    key = message.split(":", 1)[0].split("[", 1)[0]
+    line = key_line(path, key.split("."))
+    return f"{os.path.basename(path)}{f':{line}' if line else ''}: {message}"
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -194,50 +250,63 @@ def parse_table(table: dict[str, Any], path: str) -> Config:
     cfg = Config(path=os.path.abspath(path), root=os.path.dirname(os.path.abspath(path)))
     where = os.path.basename(path) + (" [tool.cnlint]" if path.endswith("pyproject.toml") else "")
     for key, value in table.items():
-        if key not in _KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key, _KEYS)}")
-        expect = _KEYS[key]
-        if key in _LIST_KEYS:
-            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                raise ConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
-            if any(not v.strip() for v in value):
-                raise ConfigError(f"{where}: {key} has an empty entry {value!r}")
-            if key in _GLOB_LIST_KEYS:
-                _check_globs(value, f"{where}: {key}")
-        elif key in ("severity",):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}: severity must be a table of rule -> level")
-            for rid, level in value.items():
-                if not isinstance(level, str) or level not in {s.value for s in Severity}:
-                    raise ConfigError(f"{where}: severity.{rid} = {level!r}: use error, warning or note"
-                                      f"{did_you_mean(str(level), [s.value for s in Severity])}")
-        elif key == "options":
-            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-                raise ConfigError(f"{where}: options must be a table of tables ([tool.cnlint.options.ID])")
-        elif key == "per-file-ignores":
-            if not isinstance(value, dict) or not all(
-                    isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()):
-                raise ConfigError(f"{where}: per-file-ignores must map globs to lists of rule ids")
-            _check_globs(list(value), f"{where}: per-file-ignores")
-        elif key in ("respect-gitignore", "cache"):
-            if not isinstance(value, bool):
-                raise ConfigError(f"{where}: {key} must be true or false")
-        elif key == "baseline":
-            if not isinstance(value, str):
-                raise ConfigError(f"{where}: baseline must be a path")
-            value = os.path.join(cfg.root, value)
-        elif key == "rule-timeout":
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1e9:
-                raise ConfigError(f"{where}: rule-timeout must be a non-negative number of seconds")
-        elif key == "fail-on":
-            if value not in FAIL_ON:
-                raise ConfigError(f"{where}: fail-on = {value!r}: use {', '.join(FAIL_ON)}"
-                                  f"{did_you_mean(str(value), FAIL_ON)}")
-        elif key in ("max-file-size", "jobs", "editor-max-file-size"):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"{where}: {key} must be a non-negative integer")
-        setattr(cfg, expect.name, value)
+        try:
+            _check_key(cfg, key, value, where)
+        except ConfigError as e:
+            msg = str(e)
+            named = msg[len(where) + 2:].split(" ", 1)[0]  # "severity.SEC001 = ..." names the key exactly
+            line = key_line(path, named.split(".") if named.startswith(key + ".") else [key])
+            if line and msg.startswith(where):  # name the line, as TOML syntax errors do
+                head, _, section = where.partition(" ")
+                msg = f"{head}:{line}{' ' + section if section else ''}" + msg[len(where):]
+            raise ConfigError(msg) from e
     return cfg
+
+
+def _check_key(cfg: Config, key: str, value: Any, where: str) -> None:
+    if key not in _KEYS:
+        raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key, _KEYS)}")
+    expect = _KEYS[key]
+    if key in _LIST_KEYS:
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
+        if any(not v.strip() for v in value):
+            raise ConfigError(f"{where}: {key} has an empty entry {value!r}")
+        if key in _GLOB_LIST_KEYS:
+            _check_globs(value, f"{where}: {key}")
+    elif key in ("severity",):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: severity must be a table of rule -> level")
+        for rid, level in value.items():
+            if not isinstance(level, str) or level not in {s.value for s in Severity}:
+                raise ConfigError(f"{where}: severity.{rid} = {level!r}: use error, warning or note"
+                                  f"{did_you_mean(str(level), [s.value for s in Severity])}")
+    elif key == "options":
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise ConfigError(f"{where}: options must be a table of tables ([tool.cnlint.options.ID])")
+    elif key == "per-file-ignores":
+        if not isinstance(value, dict) or not all(
+                isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()):
+            raise ConfigError(f"{where}: per-file-ignores must map globs to lists of rule ids")
+        _check_globs(list(value), f"{where}: per-file-ignores")
+    elif key in ("respect-gitignore", "cache"):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {key} must be true or false")
+    elif key == "baseline":
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: baseline must be a path")
+        value = os.path.join(cfg.root, value)
+    elif key == "rule-timeout":
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1e9:
+            raise ConfigError(f"{where}: rule-timeout must be a non-negative number of seconds")
+    elif key == "fail-on":
+        if value not in FAIL_ON:
+            raise ConfigError(f"{where}: fail-on = {value!r}: use {', '.join(FAIL_ON)}"
+                              f"{did_you_mean(str(value), FAIL_ON)}")
+    elif key in ("max-file-size", "jobs", "editor-max-file-size"):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{where}: {key} must be a non-negative integer")
+    setattr(cfg, expect.name, value)
 
 
 def _check_globs(globs: list[str], where: str) -> None:

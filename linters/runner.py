@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from . import pool, profiling
 from .cache import Cache, open_for_run, salt
-from .config import Config, drop_untrusted, validate_rules
+from .config import Config, ConfigError, drop_untrusted, located, validate_rules
 from .discovery import NO_SUCH_PATH, Excluder, Target, discover
 from .engine import Engine, Selection, resolve_selection
 from .loader import Registry, rules_for
@@ -44,7 +44,10 @@ def load(cfg: Config, *, select=None, extend_select=(), ignore=()) -> tuple[Regi
     registry = rules_for(cfg)
     cli = Config(select=select, extend_select=list(extend_select), ignore=list(ignore), root=cfg.root)
     validate_rules(cli, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
-    validate_rules(cfg, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
+    try:
+        validate_rules(cfg, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
+    except ConfigError as e:  # name the config file and the key's line
+        raise ConfigError(located(cfg.path, str(e))) from e
     if not cfg.trusted:
         dropped = drop_untrusted(cfg, lambda rid: registry.rules[rid].meta.options)
         if dropped:

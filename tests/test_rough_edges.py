@@ -50,3 +50,34 @@ def test_esm001_without_tsconfig_says_what_to_set(tmp_path):
     assert 'under ""' not in f["message"]
     assert "`await import('ora')`" in f["message"] and '"node16"/"nodenext"' in f["message"]
     assert 'under "commonjs"' in f["message"]
+
+
+# ---- config errors name the line of the key ----
+
+def _config_error(tmp_path, monkeypatch, name: str, text: str) -> str:
+    write(tmp_path, {"a.go": GO, name: text})
+    monkeypatch.chdir(tmp_path)
+    r = cnlint("check", "a.go")
+    assert r.exit_code == 2, r.output
+    return r.stderr
+
+
+def test_unknown_key_names_its_line(tmp_path, monkeypatch):
+    err = _config_error(tmp_path, monkeypatch, "cnlint.toml", '# rules\nignore = []\n\nselct = ["SEC"]\n')
+    assert "cnlint.toml:4: unknown key 'selct' (did you mean 'select'?)" in err
+
+
+def test_pyproject_errors_name_the_line_in_the_cnlint_table(tmp_path, monkeypatch):
+    # `select` of another tool's table must not be the line named
+    text = ('[tool.ruff]\nselect = ["E"]\n\n[tool.cnlint]\nselect = ["SEC"]\n'
+            '[tool.cnlint.severity]\nSEC002 = "note"\nSEC001 = "fatal"\n')
+    err = _config_error(tmp_path, monkeypatch, "pyproject.toml", text)
+    assert "pyproject.toml:8 [tool.cnlint]: severity.SEC001 = 'fatal'" in err
+
+
+def test_unknown_selector_names_the_file_and_line(tmp_path, monkeypatch):
+    err = _config_error(tmp_path, monkeypatch, "cnlint.toml", 'ignore = ["SEC002"]\nextend-select = ["NOPE"]\n')
+    assert "cnlint.toml:2: extend-select: unknown rule or selector 'NOPE'" in err
+    # on the command line there is no file to name
+    r = cnlint("check", "--select", "NOPE2", "a.go")
+    assert r.exit_code == 2 and "cnlint: error: select: unknown rule or selector 'NOPE2'" in r.stderr
