@@ -27,6 +27,7 @@ from . import profiling, suppressions, timeouts
 
 SYNTAX_ERROR = "CN001"
 UNUSED_SUPPRESSION = "CN002"
+_WHERE = {"ignore-file": "in this file", "ignore-next-line": "on the next line"}
 _BINARY_SNIFF = 8192
 
 
@@ -387,7 +388,7 @@ class Engine:
                 fix = None
             if unused:
                 rule.report(span, f"unused suppression: no {', '.join(unused)} finding "
-                                  f"{'in this file' if d.kind == 'ignore-file' else 'on this line'}", fix=fix)
+                                  f"{_WHERE.get(d.kind, 'on this line')}", fix=fix)
         return out_ctx.findings
 
     @staticmethod

@@ -113,6 +113,7 @@ def test_unused_ignore_next_line_is_reported(repo):
     write(repo, {"a.go": GO_HEAD + "\t// cnlint: ignore-next-line[SEC001]\n\treturn nil\n}\n"})
     out = run("a.go")
     assert [f["rule_id"] for f in out["findings"]] == ["CN002"]
+    assert out["findings"][0]["message"] == "unused suppression: no SEC001 finding on the next line"
 
 
 def test_multiline_statement_go(repo):
