@@ -118,8 +118,8 @@ def _malformed(line: str, col: int) -> tuple[str, str | None, int] | None:
     """``(what is wrong, the working directive or None, end column)`` for a comment at
     ``line[col:]`` meant as a directive that ``_DIRECTIVE`` does not read; None for prose."""
     m = _LOOSE.match(line, col)
-    if not m:
-        return None
+    if not m or (col and line[col - 1] in "\"'`"):
+        return None  # prose, or the syntax quoted in prose: "use `cnlint: ignore[ID]`"
     problems = []
     kw = m.group("kw")
     word = re.sub(r"[-_ ]+", "-", kw.lower())

@@ -69,6 +69,8 @@ def test_malformed_directive_is_reported_and_fixed_to_a_working_one(repo, commen
     "// run cnlint: it checks TLS settings",
     "// see cnlint: docs/rules",
     "// cnlint: skip tests with --exclude",
+    "// write `cnlint: ignore[SEC001]` to silence it",
+    '// write "CNLINT: IGNORE[SEC001]" to silence it',
     "// cnlint: suppressions are documented in the README",
     "// cnlint: ignore[SEC001] -- a well-formed one",
 ])
