@@ -97,7 +97,8 @@ def located(path: str | None, message: str) -> str:
         return message
     key = message.split(":", 1)[0].split("[", 1)[0]
     line = key_line(path, key.split("."))
-    return f"{os.path.basename(path)}{f':{line}' if line else ''}: {message}"
+    # not found: the value may come from the command line (--rule-option), so no file is named
+    return f"{os.path.basename(path)}:{line}: {message}" if line else message
 
 
 def did_you_mean(word: str, choices) -> str:

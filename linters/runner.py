@@ -43,7 +43,10 @@ def load(cfg: Config, *, select=None, extend_select=(), ignore=()) -> tuple[Regi
     """Load rules for ``cfg`` and resolve which run (raises ConfigError)."""
     registry = rules_for(cfg)
     cli = Config(select=select, extend_select=list(extend_select), ignore=list(ignore), root=cfg.root)
-    validate_rules(cli, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
+    try:
+        validate_rules(cli, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
+    except ConfigError as e:  # "select: ..." -> "--select: ...": the option, not the config key
+        raise ConfigError(f"--{e}") from e
     try:
         validate_rules(cfg, registry.rules, registry.packs, lambda rid: registry.rules[rid].meta.options)
     except ConfigError as e:  # name the config file and the key's line

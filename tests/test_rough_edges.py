@@ -80,4 +80,12 @@ def test_unknown_selector_names_the_file_and_line(tmp_path, monkeypatch):
     assert "cnlint.toml:2: extend-select: unknown rule or selector 'NOPE'" in err
     # on the command line there is no file to name
     r = cnlint("check", "--select", "NOPE2", "a.go")
-    assert r.exit_code == 2 and "cnlint: error: select: unknown rule or selector 'NOPE2'" in r.stderr
+    assert r.exit_code == 2 and "cnlint: error: --select: unknown rule or selector 'NOPE2'" in r.stderr
+
+
+def test_rule_option_mistake_does_not_blame_the_config_file(project):
+    write(project, {"a.go": GO})
+    r = cnlint("check", "--rule-option", "TST003.nmes=['x']", "a.go")
+    assert r.exit_code == 2
+    assert "cnlint: error: options.TST003: unknown option 'nmes'" in r.stderr
+    assert "pyproject.toml" not in r.stderr
