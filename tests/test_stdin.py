@@ -112,3 +112,28 @@ def test_dash_with_other_paths_or_a_name_without_dash(project):
     assert run("check", "-", "main.go", input="").exit_code == 2
     r = run("check", "main.go", "--stdin-filename", "x.go", input="")
     assert r.exit_code == 2 and "--stdin-filename" in r.stderr
+
+
+def test_project_facts_come_from_the_stdin_filename(tmp_path, monkeypatch):
+    # ESM001 reads package.json and the lockfile next to the named file, which itself does not exist
+    write(tmp_path, {
+        "web/package.json": json.dumps({"name": "p", "engines": {"node": ">=18"}, "dependencies": {"ora": "^8"}}),
+        "web/package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {
+            "": {}, "node_modules/ora": {"version": "8.0.1"}}}),
+    })
+    monkeypatch.chdir(tmp_path)
+    text = 'const ora = require("ora");\nora("x");\n'
+    r = run("check", "--format", "json", "--select", "ESM001", "-", "--stdin-filename", "web/src/x.js", input=text)
+    [f] = json.loads(r.stdout)["findings"]
+    assert f["path"] == "web/src/x.js" and "ora@8.0.1" in f["message"]
+    # the same text elsewhere, with no package.json, is not a finding
+    r = run("check", "--format", "json", "--select", "ESM001", "-", "--stdin-filename", "other/x.js", input=text)
+    assert json.loads(r.stdout)["findings"] == []
+
+
+def test_fix_with_json_keeps_stdout_for_the_text(project):
+    r = run("check", "--fix", "--format", "json", "-", "--stdin-filename", "a.ts",
+            input="console.log(1)\n")
+    assert r.stdout == "console.log(1)\n"
+    doc = json.loads(r.stderr[r.stderr.index("{"):])
+    assert [f["rule_id"] for f in doc["findings"]] == ["TST002"]
