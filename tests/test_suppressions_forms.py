@@ -201,3 +201,13 @@ def test_add_suppressions_refuses_fix_and_multiline_reason(repo):
     write(repo, {"c.py": "x = 1\n"})
     assert cnlint("check", "--add-suppressions", "--fix").exit_code == 2
     assert cnlint("check", "--add-suppressions=a */ b").exit_code == 2
+
+
+def test_add_suppressions_python_continuation_and_multiline_string(repo):
+    src = ('import requests\nr = requests.get("https://x", verify=False, \\\n    timeout=5)\n'
+           's = requests.get("https://x", verify=False, timeout=5, headers={"a": """\n"""})\n')
+    write(repo, {"e.py": src})
+    assert cnlint("check", "--add-suppressions", "e.py").exit_code == 0
+    assert (repo / "e.py").read_text() == src.replace("r = ", "# cnlint: ignore-next-line[SEC001]\nr = ").replace(
+        "s = ", "# cnlint: ignore-next-line[SEC001]\ns = ")
+    assert run("e.py")["findings"] == []
