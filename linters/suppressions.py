@@ -32,7 +32,7 @@ _DIRECTIVE = re.compile(
 # then a word people use for suppressions. Prose (``# cnlint: see the docs``) is
 # left alone: the word after the colon must be one of these.
 _LOOSE = re.compile(
-    r"(?i)cnlint\s*:\s*(?P<kw>(?:ignore|disable|suppress|nolint|noqa|skip)"
+    r"(?i)cnlint(?P<colon>\s*:\s*|[ \t-]+)(?P<kw>(?:ignore|disable|suppress|nolint|noqa|skip)"
     r"(?:[-_ ]?(?:next[-_ ]?line|file|line|next))?)(?![\w-])"
     r"(?P<sp>[ \t]*)(?:\[(?P<ids>[^\]\n]*)\])?(?P<rest>.*)$"
 )
@@ -88,12 +88,15 @@ def parse_directives(ctx: FileContext) -> list[Directive]:
     text = ctx.source.text
     py_lines = _python_comment_lines(text) if ctx.language == "python" else None
     out = []
-    for m in re.finditer(r"(?i)cnlint\s*:", text):
+    for m in re.finditer(r"(?i)cnlint(?:\s*:|[ \t-]+(?=(?:ignore|disable)[\w -]*\[))", text):
         start_byte = len(text[: m.start()].encode("utf-8"))
         line0 = ctx.source.line_of(start_byte)
         line = ctx.source.line_text(line0)
         col = len(data[ctx.source.line_starts[line0]:start_byte].decode("utf-8", "replace"))
         d = _DIRECTIVE.match(line, col)
+        if d and d.group("ids") and any(i.strip() != i.strip().upper() or len(i.split()) > 1
+                                        for i in d.group("ids").split(",")):
+            d = None  # `ignore[sec001]`, `ignore[SEC001 K8S003]`: rule ids are upper case, comma-separated
         if not d:
             bad = _malformed(line, col)
             if bad and _in_comment(ctx, start_byte, line, col, py_lines, line0 + 1):
@@ -126,7 +129,11 @@ def _malformed(line: str, col: int) -> tuple[str, str | None, int] | None:
     kind = "ignore-file" if "file" in word else "ignore-next-line" if "next" in word else "ignore"
     if any(c.isupper() for c in line[col:m.end("kw")]):
         problems.append("directives are lower case")
-    if re.match(r"cnlint\s+:", line[col:], re.IGNORECASE):
+    if ":" not in m.group("colon"):
+        if m.group("ids") is None:
+            return None  # `we let cnlint ignore this`: prose
+        problems.append("`cnlint` is followed by `:`")
+    elif re.match(r"cnlint\s+:", line[col:], re.IGNORECASE):
         problems.append("no space before `:`")
     rest = m.group("rest")
     base = word.split("-")[0]
@@ -156,8 +163,7 @@ def _malformed(line: str, col: int) -> tuple[str, str | None, int] | None:
     if ids and any(i != i.upper() for i in ids):
         problems.append("rule ids are upper case")
         ids = [i.upper() for i in ids]
-    if ids_text is not None and ids and ", ".join(ids) != ids_text.strip() and len(ids) > 1 \
-            and "," not in ids_text:
+    if ids_text and any(len(part.split()) > 1 for part in ids_text.split(",")):
         problems.append("rule ids are separated by commas")
     reason = body.strip()
     if reason.startswith("--"):

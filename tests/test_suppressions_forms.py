@@ -38,6 +38,11 @@ MALFORMED = [
     ("/* cnlint: ignore SEC001 */", "the rule ids go in brackets", "/* cnlint: ignore[SEC001] */"),
     ("// cnlint: ignore_file[SEC001]", "`ignore_file` is not a directive", "// cnlint: ignore-file[SEC001]"),
     ("// cnlint: suppress[SEC001]", "`suppress` is not a directive", "// cnlint: ignore[SEC001]"),
+    ("// cnlint: ignore[sec001]", "rule ids are upper case", "// cnlint: ignore[SEC001]"),
+    # rewritten to `ignore[SEC001, K8S003]`, then --fix drops the unused K8S003
+    ("// cnlint: ignore[SEC001 K8S003]", "rule ids are separated by commas", "// cnlint: ignore[SEC001]"),
+    ("// cnlint ignore[SEC001]", "`cnlint` is followed by `:`", "// cnlint: ignore[SEC001]"),
+    ("// cnlint-ignore[SEC001]", "`cnlint` is followed by `:`", "// cnlint: ignore[SEC001]"),
     ("// Cnlint : Ignore[sec001] - flaky", "no space before `:`", "// cnlint: ignore[SEC001] -- flaky"),
 ]
 
@@ -69,6 +74,8 @@ def test_malformed_directive_is_reported_and_fixed_to_a_working_one(repo, commen
     "// run cnlint: it checks TLS settings",
     "// see cnlint: docs/rules",
     "// cnlint: skip tests with --exclude",
+    "// we let cnlint ignore this file",
+    "// cnlint ignores generated files",
     "// write `cnlint: ignore[SEC001]` to silence it",
     '// write "CNLINT: IGNORE[SEC001]" to silence it',
     "// cnlint: suppressions are documented in the README",

@@ -74,7 +74,8 @@ Reports `cnlint: ignore[...]`, `cnlint: ignore-next-line[...]` and
 `cnlint: ignore-file[...]` comments that suppress no finding, those that name
 rule ids that do not exist, and malformed ones: comments meant as a directive
 that cnlint does not read, so they suppress nothing (`CNLINT: IGNORE[...]`,
-`cnlint: disable[...]`, `ignore [SEC001]`, `ignore SEC001`, a reason after `:`
+`cnlint ignore[...]`, `cnlint: disable[...]`, `ignore [SEC001]`,
+`ignore SEC001`, `ignore[sec001]`, `ignore[SEC001 K8S003]`, a reason after `:`
 or without `--`). A comment that only mentions cnlint (`# run cnlint: ...`) is
 not one: the word after `cnlint:` must be `ignore` or `disable` (with
 `-file`, `-line` or `-next-line`), or `suppress`, `nolint`, `noqa` or `skip`
