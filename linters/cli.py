@@ -209,7 +209,9 @@ def main() -> None:
               help="Lint stdin (PATHS `-` or none) as the file PATH: its config, per-file-ignores and "
                    "language come from PATH (the file need not exist). With --fix, the fixed text is "
                    "printed to stdout and the findings left to stderr.")
-@click.option("--include-suppressed", is_flag=True, help="Also report suppressed findings (json, sarif).")
+@click.option("--include-suppressed", is_flag=True,
+              help="Also report suppressed findings (text marks them [suppressed: reason]; json, sarif and "
+                   "the CI formats carry them apart; never counted as found).")
 @click.option("--sarif-output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write a SARIF 2.1.0 log to FILE (stdout keeps the --format output).")
 @click.option("--sarif-all-rules", is_flag=True,
@@ -389,7 +391,7 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
     render_started = time.perf_counter()
     if fmt == "text":
         report = text.render(result, show_source=not quiet, statistics=statistics, quiet=quiet,
-                             include_baseline=include_baseline)
+                             include_baseline=include_baseline, include_suppressed=include_suppressed)
     elif fmt == "json":
         from .reporters import json_format
 

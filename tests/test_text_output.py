@@ -325,3 +325,16 @@ def test_errors_are_named_by_kind_in_the_summary(project):
     r = cnlint("check", "b.go")
     assert r.exit_code == 2, r.output
     assert summary_line(r) == "No findings, but 1 configuration error (1 file checked).", r.output
+
+
+def test_include_suppressed_in_text_marks_them_and_does_not_count_them(project):
+    write(project, {"s.py": 'import requests\n'
+                            'requests.get("https://x", verify=False, timeout=5)  # cnlint: ignore[SEC001] -- legacy\n'
+                            'requests.get("https://y", verify=False, timeout=5)  # cnlint: ignore[SEC001]\n'})
+    plain = cnlint("check", "--no-cache", "--select", "SEC001", "s.py")
+    assert plain.exit_code == 0 and "SEC001" not in plain.stdout
+    r = cnlint("check", "--no-cache", "--select", "SEC001", "--include-suppressed", "s.py")
+    assert r.exit_code == 0, r.output  # suppressed findings never fail the run
+    lines = [line for line in r.stdout.splitlines() if line.startswith("s.py:")]
+    assert [line.rsplit(" [", 1)[1] for line in lines] == ["suppressed: legacy]", "suppressed]"]
+    assert "[2 suppressed]" in r.stdout

@@ -75,11 +75,15 @@ def _message(text: str) -> str:
 
 
 def render(result: RunResult, *, show_source: bool = True, statistics: bool = False,
-           quiet: bool = False, include_baseline: bool = False) -> str:
+           quiet: bool = False, include_baseline: bool = False, include_suppressed: bool = False) -> str:
     """``include_baseline``: the hidden findings too (by the baseline or --new-from-rev),
-    in order among the new ones and marked ``[unchanged]``; they are not counted as found."""
+    in order among the new ones and marked ``[unchanged]``; ``include_suppressed``: the
+    suppressed ones, marked ``[suppressed: reason]``. Neither is counted as found."""
     out: list[str] = []
-    shown = sorted(result.findings + result.hidden) if include_baseline and result.hidden else result.findings
+    shown = result.findings
+    if (include_baseline and result.hidden) or (include_suppressed and result.suppressed):
+        shown = sorted(shown + (result.hidden if include_baseline else [])
+                       + (result.suppressed if include_suppressed else []))
     for f in shown:
         color = _COLORS[f.severity]
         head = (click.style(f"{display_path(f.path)}:{f.span.start_line}:{f.span.start_column}:", bold=True)
@@ -90,11 +94,14 @@ def render(result: RunResult, *, show_source: bool = True, statistics: bool = Fa
                                 f" [{f.fix.applicability.value} fix]", fg="green")
         if f.baseline == "unchanged":
             head += click.style(" [unchanged]", dim=True)
+        if f.suppressed_by is not None:
+            head += click.style(f" [suppressed{': ' + _message(f.suppressed_by) if f.suppressed_by else ''}]",
+                                dim=True)
         out.append(head)
         if show_source and f.line_text.strip():
             end = f.span.end_column if f.span.end_line == f.span.start_line else None
-            shown, carets = source_lines(f.line_text, f.span.start_column, end)
-            out.append("    " + shown)
+            line, carets = source_lines(f.line_text, f.span.start_column, end)
+            out.append("    " + line)
             out.append("    " + click.style(carets, fg=color))
         for rel in f.related:
             out.append(f"    note: {display_path(rel.path)}:{rel.span.start_line}:{rel.span.start_column}: "
