@@ -346,7 +346,9 @@ def check(paths, fmt, output, select, extend_select, ignore, config, jobs, quiet
             for o in outcomes:
                 o.written = o.changed and not diff  # "written" to stdout, below
         else:
-            outcomes = fix_all(targets, engine, unsafe=unsafe_fixes, write=not diff)
+            # --fix-new-only: a pass re-lints the file, so hidden findings must be named to stay unfixed
+            outcomes = fix_all(targets, engine, unsafe=unsafe_fixes, write=not diff,
+                               keep=result.hidden if fix_new_only else ())
         changed = [o for o in outcomes if o.changed]
         if diff:
             click.echo(verbatim_in_ci("".join(o.diff() for o in changed)), nl=False)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from . import languages
 from .config import project_root
 from .engine import SYNTAX_ERROR, Engine
+from .runner import fingerprint_base
 from .model import Applicability, Edit, Finding, Fix, Notice, NoticeKind
 
 MAX_PASSES = 10
@@ -131,9 +132,10 @@ def _syntax_errors(engine: Engine, path: str, language: str, data: bytes) -> int
 
 
 def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
-             original: bytes | None = None) -> FixOutcome:
+             original: bytes | None = None, keep: frozenset = frozenset()) -> FixOutcome:
     """Fix one file (``original``: the text to fix, e.g. an editor's unsaved
-    one; default: the file's content)."""
+    one; default: the file's content). Findings whose (rule id, fingerprint
+    base) is in ``keep`` are left alone (--fix-new-only: baselined ones)."""
     if original is None:
         with open(os.path.join(engine.cwd, path), "rb") as fh:
             original = fh.read()
@@ -150,7 +152,7 @@ def fix_file(engine: Engine, path: str, language: str, unsafe: bool,
                 if n.is_error:
                     outcome.note(n.kind, f"after fixes: {n.message}", n.rule_id)
         for f in checked.findings:
-            if not allowed(f, unsafe):
+            if not allowed(f, unsafe) or (keep and (f.rule_id, fingerprint_base(f)) in keep):
                 continue
             problem = edit_problem(f.fix, data)
             if problem:
@@ -218,9 +220,9 @@ def write_fixed(path: str, original: bytes, fixed: bytes, cwd: str | None = None
 
 
 def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str, str] | None = None, *,
-            unsafe: bool, write: bool) -> list[FixOutcome]:
+            unsafe: bool, write: bool, keep: list[Finding] = ()) -> list[FixOutcome]:
     """Fix every file that has an applicable fix; write it unless ``write`` is
-    False. A file that cannot be written gets an error notice in its outcome
+    False, and never fix a finding of ``keep`` (by rule and fingerprint). A file that cannot be written gets an error notice in its outcome
     (a warning when it changed or vanished meanwhile) and the others go on. The
     language is detected from the name and the first bytes (a shebang) unless
     ``languages_by_path`` gives it."""
@@ -242,7 +244,8 @@ def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str
             outcome.note(NoticeKind.SKIPPED, "not fixed: no longer a Go, TypeScript, JavaScript or Python file")
             outcomes.append(outcome)
             continue
-        outcome = fix_file(engine, path, language, unsafe, original)
+        protected = frozenset((f.rule_id, fingerprint_base(f)) for f in keep if f.path == path)
+        outcome = fix_file(engine, path, language, unsafe, original, protected)
         if outcome.changed and write:
             try:
                 write_fixed(full, original, outcome.fixed, engine.cwd)

@@ -176,6 +176,12 @@ def run(paths, cfg: Config, registry: Registry, selection: Selection, *, jobs: i
     return result
 
 
+def fingerprint_base(f: Finding) -> str:
+    """The fingerprint without its occurrence index (see ``assign_fingerprints``)."""
+    key = "\0".join((f.rule_id, "".join(f.snippet.split()), "".join(f.line_text.split())))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
 def assign_fingerprints(findings: list[Finding]) -> list[Finding]:
     """A fingerprint per finding that survives unrelated edits.
 
@@ -189,8 +195,7 @@ def assign_fingerprints(findings: list[Finding]) -> list[Finding]:
     seen: dict[tuple[str, str], int] = {}
     out = []
     for f in findings:
-        key = "\0".join((f.rule_id, "".join(f.snippet.split()), "".join(f.line_text.split())))
-        base = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        base = fingerprint_base(f)
         k = seen.get((f.path, base), 0)
         seen[(f.path, base)] = k + 1
         out.append(replace(f, fingerprint=f"{base}:{k + 1}"))

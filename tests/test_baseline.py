@@ -104,3 +104,19 @@ def test_fix_new_only(repo):
     assert "log.Println" not in (repo / "a.go").read_text()
     cnlint("check", "--new-from-rev", "HEAD", "--fix")
     assert "log.Println" in (repo / "a.go").read_text()  # --fix fixes everything by default
+
+
+def test_fix_new_only_leaves_a_baselined_line_alone_in_a_fixed_file(project):
+    """A fixed file is re-linted pass after pass: the baselined findings in it
+    must stay unfixed, or the changed line shows up as new (issue #18)."""
+    old = 'import requests\n\n\ndef a(url):\n    return requests.get(url, verify=False)\n'
+    write(project, {"a.py": old})
+    assert cnlint("check", "--no-cache", "--write-baseline", "base.json", ".").exit_code == 0
+    write(project, {"a.py": old + '\n\ndef b(url):\n    return requests.get(url)\n'})
+    r = cnlint("check", "--no-cache", "--baseline", "base.json", "--fix", "--fix-new-only", "--unsafe-fixes", ".")
+    assert r.exit_code == 0, r.output
+    text = (project / "a.py").read_text()
+    assert "requests.get(url, verify=False)\n" in text  # the baselined line is untouched
+    assert "requests.get(url, timeout=10)" in text  # the new finding is fixed
+    again = cnlint("check", "--no-cache", "--baseline", "base.json", ".")
+    assert again.exit_code == 0, again.output
