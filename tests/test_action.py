@@ -40,3 +40,20 @@ def test_fail_on_inputs(tmp_path, inputs, step_exit, cnlint_exit):
 def test_a_path_that_does_not_exist_fails_the_step(tmp_path):
     code, outputs = run_step(tmp_path, paths="servcie/")
     assert code == 2 and outputs["exit-code"] == "2"
+
+
+def test_zizmor_finds_nothing_in_the_action_or_the_documented_workflow(tmp_path):
+    """The action and the workflow docs/sarif.md recommends pass zizmor's audits
+    (offline: pinned actions, no persisted credentials, least permissions); the
+    one reference left unpinned is cnlint's own action, which has no release yet."""
+    import re
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "sarif.md").read_text(), re.S)
+    (workflows / "cnlint.yml").write_text(blocks[0])
+    (tmp_path / "action.yml").write_text((ROOT / "action.yml").read_text())
+    zizmor = Path(sys.executable).with_name("zizmor")
+    proc = subprocess.run([str(zizmor), "--offline", "--format", "json", ".github/workflows", "action.yml"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
