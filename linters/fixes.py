@@ -222,11 +222,15 @@ def write_fixed(path: str, original: bytes, fixed: bytes, cwd: str | None = None
 def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str, str] | None = None, *,
             unsafe: bool, write: bool, keep: list[Finding] = ()) -> list[FixOutcome]:
     """Fix every file that has an applicable fix; write it unless ``write`` is
-    False, and never fix a finding of ``keep`` (by rule and fingerprint). A file that cannot be written gets an error notice in its outcome
-    (a warning when it changed or vanished meanwhile) and the others go on. The
-    language is detected from the name and the first bytes (a shebang) unless
+    False, and never fix a finding of ``keep`` (by rule and fingerprint). A
+    file that cannot be written gets an error notice in its outcome (a warning
+    when it changed or vanished meanwhile) and the others go on. The language
+    is detected from the name and the first bytes (a shebang) unless
     ``languages_by_path`` gives it."""
     paths = sorted({f.path for f in findings if allowed(f, unsafe)})
+    protected: dict[str, set] = {}  # path -> (rule id, fingerprint base) of the findings to keep
+    for f in keep:
+        protected.setdefault(f.path, set()).add((f.rule_id, fingerprint_base(f)))
     outcomes = []
     for path in paths:
         full = os.path.join(engine.cwd, path)
@@ -244,8 +248,7 @@ def fix_all(findings: list[Finding], engine: Engine, languages_by_path: dict[str
             outcome.note(NoticeKind.SKIPPED, "not fixed: no longer a Go, TypeScript, JavaScript or Python file")
             outcomes.append(outcome)
             continue
-        protected = frozenset((f.rule_id, fingerprint_base(f)) for f in keep if f.path == path)
-        outcome = fix_file(engine, path, language, unsafe, original, protected)
+        outcome = fix_file(engine, path, language, unsafe, original, frozenset(protected.get(path, ())))
         if outcome.changed and write:
             try:
                 write_fixed(full, original, outcome.fixed, engine.cwd)
